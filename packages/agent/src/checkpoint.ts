@@ -1,0 +1,109 @@
+// The one narrow interface the durable loop writes through. packages/db implements it on Postgres;
+// memory-store.ts implements it in memory; both pass test/checkpoint-store.spec.ts.
+import type { ModelResponse, Usage } from './model.ts';
+import type { ToolResult } from './tool.ts';
+
+export type JobStatus = 'queued' | 'running' | 'waiting_approval' | 'succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+export interface JobError {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface JobSnapshot {
+  id: string;
+  tenantId: string;
+  userId: string | undefined;
+  sessionId: string | undefined;
+  task: string;
+  status: JobStatus;
+  stepsUsed: number;
+  toolCallsUsed: number;
+  usage: Usage;
+  costUsd: number;
+  cancelRequested: boolean;
+  /** Wall-clock limit; set when the job first starts. */
+  deadlineAt: Date | undefined;
+}
+
+export interface RecordedStep extends ModelResponse {
+  index: number;
+}
+
+export type ToolCallStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface RecordedToolCall {
+  callId: string;
+  stepIndex: number;
+  position: number;
+  name: string;
+  input: unknown;
+  status: ToolCallStatus;
+  result: ToolResult | undefined;
+  idempotencyKey: string;
+  attempts: number;
+  approval: ApprovalState | undefined;
+  approvalReason: string | undefined;
+}
+
+export interface RunState {
+  job: JobSnapshot;
+  /** Oldest first. */
+  steps: RecordedStep[];
+  /** Ordered by step, then position. */
+  toolCalls: RecordedToolCall[];
+}
+
+/** Proof of ownership: every write is checked against the job's current lease epoch. */
+export interface Lease {
+  jobId: string;
+  epoch: number;
+  owner: string;
+}
+
+/** A tool call as first recorded with its step (status pending). */
+export interface NewToolCall {
+  callId: string;
+  position: number;
+  name: string;
+  input: unknown;
+  idempotencyKey: string;
+}
+
+export interface ToolOutcome {
+  callId: string;
+  status: 'succeeded' | 'failed';
+  result: ToolResult;
+  attempts: number;
+}
+
+export type RunEnd =
+  | { status: 'succeeded'; result: string }
+  | { status: 'failed'; error: JobError }
+  | { status: 'cancelled' }
+  | { status: 'waiting_approval'; callId: string; reason: string; expiresAt: Date };
+
+export type ClaimResult =
+  | { kind: 'claimed'; lease: Lease; state: RunState }
+  /** Terminal, waiting for approval, unknown — nothing to run. */
+  | { kind: 'not_runnable'; status: JobStatus | 'missing' };
+
+/**
+ * Every write is fenced by the lease (LeaseLostError when another worker took the job) and, apart from
+ * finish(), refuses to proceed once a cancel was requested (CancelledError). `flush` carries outcomes of
+ * `safe` tool calls whose recording was deferred to this write, so a step costs one commit.
+ */
+export interface CheckpointStore {
+  /** Takes the job (bumping the lease epoch), marks it running, and loads its whole state. */
+  claim(jobId: string, owner: string, jobTimeoutMs: number): Promise<ClaimResult>;
+  recordStep(lease: Lease, step: RecordedStep, calls: NewToolCall[], flush: ToolOutcome[]): Promise<void>;
+  markToolRunning(lease: Lease, callId: string, attempt: number, flush: ToolOutcome[]): Promise<void>;
+  recordToolOutcome(lease: Lease, outcome: ToolOutcome): Promise<void>;
+  finish(lease: Lease, end: RunEnd, flush: ToolOutcome[]): Promise<void>;
+  /** Gives the job back (worker shutdown): status stays running, the lease is dropped, nothing else changes. */
+  release(lease: Lease): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export { ConfigError, loadConfig, loadDotEnv } from './load.ts';
+export type { Config } from './load.ts';
+export { settings } from './settings.ts';
