@@ -19,6 +19,10 @@ export interface JobSnapshot {
   userId: string | undefined;
   sessionId: string | undefined;
   task: string;
+  /** The model name the job asked for. */
+  model: string;
+  /** The job's run configuration as submitted (script, tools, budgets…); the worker parses it. */
+  config: Record<string, unknown>;
   status: JobStatus;
   stepsUsed: number;
   toolCallsUsed: number;

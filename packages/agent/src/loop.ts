@@ -270,6 +270,7 @@ async function execute(run: AgentRun, tool: Tool, call: RecordedToolCall, deferr
 
 function throwIfStopped(signal: AbortSignal, job: JobSnapshot): void {
   if (signal.aborted) throw signal.reason;
+  if (job.cancelRequested) throw new CancelledError(job.id);
   if (job.deadlineAt && Date.now() > job.deadlineAt.getTime()) {
     throw new JobFailure('timeout', `the job ran past its deadline (${job.deadlineAt.toISOString()})`);
   }

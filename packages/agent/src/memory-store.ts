@@ -29,11 +29,13 @@ interface StoredJob {
 export class InMemoryCheckpointStore implements CheckpointStore {
   readonly jobs = new Map<string, StoredJob>();
 
-  createJob(id: string, task: string, tenantId = 'default'): void {
+  createJob(id: string, task: string, options: { tenantId?: string; config?: Record<string, unknown> } = {}): void {
     this.jobs.set(id, {
       job: {
         id,
-        tenantId,
+        tenantId: options.tenantId ?? 'default',
+        model: 'scripted',
+        config: options.config ?? {},
         userId: undefined,
         sessionId: undefined,
         task,

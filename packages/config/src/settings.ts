@@ -26,12 +26,12 @@ interface Setting<S extends z.ZodType = z.ZodType> {
   doc: string;
   secret?: boolean;
 }
-const s = <S extends z.ZodType>(schema: S, doc: string, dflt?: string, secret = false): Setting<S> => ({
-  schema,
-  doc,
-  ...(dflt === undefined ? {} : { default: dflt }),
-  secret,
-});
+function s<S extends z.ZodType>(schema: S, doc: string): Setting<S>;
+function s<S extends z.ZodType>(schema: S, doc: string, dflt: string, secret?: boolean): Setting<S> & { default: string };
+function s<S extends z.ZodType>(schema: S, doc: string, dflt: undefined, secret: boolean): Setting<S>;
+function s<S extends z.ZodType>(schema: S, doc: string, dflt?: string, secret = false): Setting<S> {
+  return { schema, doc, ...(dflt === undefined ? {} : { default: dflt }), secret };
+}
 
 export const settings = {
   // processes

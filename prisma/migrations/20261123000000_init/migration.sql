@@ -177,3 +177,34 @@ ALTER TABLE "tool_call" ADD CONSTRAINT "tool_call_job_id_fkey" FOREIGN KEY ("job
 ALTER TABLE "job_event" ADD CONSTRAINT "job_event_job_id_fkey" FOREIGN KEY ("job_id") REFERENCES "job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "webhook_delivery" ADD CONSTRAINT "webhook_delivery_job_id_fkey" FOREIGN KEY ("job_id") REFERENCES "job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "webhook_attempt" ADD CONSTRAINT "webhook_attempt_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "webhook_delivery"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- The status object of API.md, defined once: the API answers with it, and webhook payloads and
+-- status events snapshot it in the same statement as the change they report.
+CREATE FUNCTION "agentq_iso"(t TIMESTAMPTZ) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+CREATE FUNCTION "agentq_status_json"(j "job") RETURNS JSONB LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'job_id', j.id,
+    'status', j.status,
+    'result', j.result,
+    'error', j.error,
+    'steps_used', j.steps_used,
+    'tool_calls_used', j.tool_calls_used,
+    'usage', jsonb_build_object(
+      'input_tokens', j.input_tokens,
+      'output_tokens', j.output_tokens,
+      'cache_read_tokens', j.cache_read_tokens,
+      'cache_write_tokens', j.cache_write_tokens,
+      'cost_usd', j.cost_usd::float8
+    ),
+    'model', j.model,
+    'user_id', j.user_id,
+    'session_id', j.session_id,
+    'metadata', j.metadata,
+    'created_at', agentq_iso(j.created_at),
+    'started_at', agentq_iso(j.started_at),
+    'finished_at', agentq_iso(j.finished_at)
+  )
+$$;

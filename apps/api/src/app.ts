@@ -1,0 +1,51 @@
+// The Express app: routes, auth, validation, Bull Board. It writes jobs and reads their state; it knows
+// nothing about how an agent runs.
+import type { Config, Logger } from '@agentq/config';
+import type { JobsRepo, Prisma } from '@agentq/db';
+import type { Queues } from '@agentq/queue';
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import { adminAuth, BULL_BOARD_PATH, bullBoard } from './admin.ts';
+import type { Authenticator } from './auth.ts';
+import type { SubmitCatalog } from './catalog.ts';
+import { errorHandler, unknownRoute } from './errors.ts';
+import type { JobWatcher } from './job-watcher.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+
+export interface ApiDeps {
+  config: Config;
+  log: Logger;
+  prisma: Prisma;
+  jobs: JobsRepo;
+  queues: Queues;
+  redis: Redis;
+  watcher: JobWatcher;
+  catalog: SubmitCatalog;
+  auth: Authenticator;
+}
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req, res, next) => {
+    res.set({
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    next();
+  });
+  app.use(healthRoutes(deps.prisma, deps.redis));
+  app.use(BULL_BOARD_PATH, adminAuth(deps.config.ADMIN_USERNAME, deps.config.ADMIN_PASSWORD), bullBoard(deps.queues));
+  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(deps.auth.middleware());
+  app.use(jobRoutes(deps));
+  app.use(eventRoutes(deps.jobs, deps.watcher));
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.log));
+  return app;
+}

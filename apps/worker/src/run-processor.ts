@@ -1,0 +1,167 @@
+// The BullMQ processor for agent runs: claim the job in Postgres, run the durable loop, and map what
+// happened onto BullMQ (complete, retry later, hand back, or fail without retry).
+import {
+  CancelledError,
+  JobFailure,
+  LeaseLostError,
+  type Model,
+  RetryableError,
+  runAgent,
+  type RunEnd,
+  type RunPolicy,
+  type CheckpointStore,
+  type Tool,
+  type Message,
+} from '@agentq/agent';
+import type { Config, Logger } from '@agentq/config';
+import { parsePayload, type RunConfig, runConfigSchema } from '@agentq/queue';
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+
+/** What a run needs from the deployment: models and tools (wired in main.ts, or by tests). */
+export interface Runtime {
+  /** Throws JobFailure('invalid_job') when the model can't be used. */
+  model(name: string, script: RunConfig['script']): Model;
+  /** The tools a job may use: its own selection within what the deployment allows. */
+  tools(selection: string[] | undefined): ReadonlyMap<string, Tool>;
+  /** Optional context for the run (session history, recalled memories). */
+  prepare?(job: { tenantId: string; userId?: string; sessionId?: string; task: string }): Promise<{
+    system?: string;
+    history?: Message[];
+  }>;
+  /** Called once the run ends (append the session turn, save a memory summary). */
+  finished?(job: { id: string; tenantId: string; userId?: string; sessionId?: string; task: string }, end: RunEnd): Promise<void>;
+}
+
+/** Thrown into a run's signal when the worker shuts down: the run is handed back, not ended. */
+export class ShutdownSignal extends Error {
+  override name = 'ShutdownSignal';
+}
+
+export interface RunProcessorDeps {
+  store: CheckpointStore;
+  runtime: Runtime;
+  config: Config;
+  log: Logger;
+  workerId: string;
+  /** Live runs of this process, so a cancel message or shutdown can abort them. */
+  running: Map<string, AbortController>;
+  onChange(jobId: string): void;
+}
+
+export function createRunProcessor(deps: RunProcessorDeps) {
+  const { store, config, log, workerId } = deps;
+
+  return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
+    const { job_id: jobId } = parsePayload('agentRun', job.data);
+    const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS);
+    if (claim.kind === 'not_runnable') {
+      log.debug({ job_id: jobId, status: claim.status }, 'nothing to run');
+      return { status: claim.status };
+    }
+    const { lease, state } = claim;
+    const jobLog = log.child({ job_id: jobId, tenant: state.job.tenantId });
+    deps.onChange(jobId);
+
+    const controller = new AbortController();
+    deps.running.set(jobId, controller);
+    const deadline = state.job.deadlineAt
+      ? setTimeout(
+          () => controller.abort(new JobFailure('timeout', `the job ran past its time limit of ${config.JOB_TIMEOUT_MS} ms`)),
+          Math.max(0, state.job.deadlineAt.getTime() - Date.now()),
+        )
+      : undefined;
+
+    try {
+      const parsed = runConfigSchema.safeParse(state.job.config);
+      if (!parsed.success) throw new JobFailure('invalid_job', `the job's stored configuration is invalid: ${parsed.error.message}`);
+      const runConfig = parsed.data;
+      const model = deps.runtime.model(state.job.model, runConfig.script);
+      const tools = deps.runtime.tools(runConfig.tools);
+      const approval = new Set(runConfig.approval ?? []);
+      const context = await deps.runtime.prepare?.({
+        tenantId: state.job.tenantId,
+        task: state.job.task,
+        ...(state.job.userId ? { userId: state.job.userId } : {}),
+        ...(state.job.sessionId ? { sessionId: state.job.sessionId } : {}),
+      });
+      const end = await runAgent({
+        store,
+        lease,
+        state,
+        model,
+        tools,
+        policy: runPolicy(config, runConfig, approval),
+        signal: controller.signal,
+        ...(runConfig.system || context?.system
+          ? { system: [runConfig.system, context?.system].filter(Boolean).join('\n\n') }
+          : {}),
+        ...(context?.history ? { history: context.history } : {}),
+        onEvent: (event, fields) => {
+          jobLog.debug({ ...fields, event }, event);
+          deps.onChange(jobId);
+        },
+      });
+      jobLog.info({ status: end.status, steps: state.job.stepsUsed }, `run ended: ${end.status}`);
+      await deps.runtime.finished?.({ ...state.job, userId: state.job.userId, sessionId: state.job.sessionId }, end);
+      return { status: end.status };
+    } catch (error) {
+      return await handleError(error);
+    } finally {
+      clearTimeout(deadline);
+      deps.running.delete(jobId);
+      deps.onChange(jobId);
+    }
+
+    async function handleError(error: unknown): Promise<{ status: string }> {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (error instanceof LeaseLostError || reason instanceof LeaseLostError) {
+        jobLog.warn('lease lost: another worker owns this job now; stopping without writing');
+        return { status: 'lease_lost' };
+      }
+      if (reason instanceof ShutdownSignal) {
+        // Hand the job back at once so another worker resumes it from the checkpoint.
+        await store.release(lease);
+        jobLog.info('shutting down: job handed back');
+        if (token) await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (error instanceof JobFailure || error instanceof CancelledError) {
+        // Failed before the loop could record it (e.g. invalid model): record it now.
+        const end: RunEnd =
+          error instanceof CancelledError
+            ? { status: 'cancelled' }
+            : { status: 'failed', error: { code: error.code, message: error.message } };
+        await store.finish(lease, end, []);
+        return { status: end.status };
+      }
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt) {
+        const message = error instanceof Error ? error.message : String(error);
+        await store
+          .finish(lease, { status: 'failed', error: { code: error instanceof RetryableError ? 'model_error' : 'internal_error', message } }, [])
+          .catch((e) => jobLog.error({ err: e }, 'could not record the failure'));
+        throw new UnrecoverableError(message);
+      }
+      await store.release(lease).catch(() => {});
+      jobLog.warn({ err: error, attempt: job.attemptsMade + 1 }, 'run interrupted; BullMQ will retry it from the checkpoint');
+      throw error;
+    }
+  };
+}
+
+function runPolicy(config: Config, run: RunConfig, approval: ReadonlySet<string>): RunPolicy {
+  return {
+    maxSteps: run.max_steps,
+    ...(run.max_tokens !== undefined ? { maxTokens: run.max_tokens } : {}),
+    ...(run.max_cost_usd !== undefined ? { maxCostUsd: run.max_cost_usd } : {}),
+    ...(run.max_tool_calls !== undefined ? { maxToolCalls: run.max_tool_calls } : {}),
+    maxOutputTokens: config.MODEL_MAX_OUTPUT_TOKENS,
+    contextTokenBudget: config.CONTEXT_TOKEN_BUDGET,
+    loopThreshold: config.LOOP_DETECTION_THRESHOLD,
+    toolMaxAttempts: config.TOOL_MAX_ATTEMPTS,
+    toolTimeoutMs: config.TOOL_TIMEOUT_MS,
+    approvalTimeoutMs: config.APPROVAL_TIMEOUT_MS,
+    needsApproval: (tool: Tool) =>
+      approval.has(tool.name) || (config.APPROVAL_REQUIRED_FOR_ASK && tool.policy === 'ask'),
+  };
+}

@@ -1,0 +1,6 @@
+export { PostgresCheckpointStore, type DeliveriesWritten } from './checkpoint-store.ts';
+export { createDb, type Db, type Prisma } from './client.ts';
+export { connectionString } from './connection-string.ts';
+export { type JobWrite, type WebhookEventType, writeJob } from './job-write.ts';
+export { type ActiveJob, type CreateJobResult, isUuid, type JobEvent, JobsRepo, type NewJob, type StatusObject } from './jobs-repo.ts';
+export { ensureDatabase, listMigrations, MIGRATIONS_DIR, MigrationError, migrate } from './migrate.ts';

@@ -1,0 +1,165 @@
+// Jobs as the API sees them: create (idempotently), read the status object and the steps, list, cancel.
+// Status objects come from the SQL function agentq_status_json so API answers, events and webhook bodies
+// are one shape.
+import { randomUUID } from 'node:crypto';
+import type { Prisma as Client } from './client.ts';
+import { Prisma } from './generated/prisma/client.ts';
+import { writeJob } from './job-write.ts';
+
+export type StatusObject = {
+  job_id: string;
+  status: string;
+  result: string | null;
+  error: { code: string; message: string; details?: unknown } | null;
+  steps_used: number;
+  usage: { input_tokens: number; output_tokens: number; cost_usd: number };
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+} & Record<string, unknown>;
+
+export interface ActiveJob {
+  id: string;
+  tenant_id: string;
+  status: 'queued' | 'running';
+  lease_owner: string | null;
+}
+
+export interface JobEvent {
+  seq: number;
+  type: string;
+  data: unknown;
+  created_at: string;
+}
+
+export interface NewJob {
+  tenantId: string;
+  idempotencyKey?: string | undefined;
+  userId?: string | undefined;
+  sessionId?: string | undefined;
+  scheduleId?: string | undefined;
+  task: string;
+  model: string;
+  config: Record<string, unknown>;
+  metadata?: Record<string, unknown> | undefined;
+  webhookUrl?: string | undefined;
+}
+
+export type CreateJobResult =
+  | { kind: 'created'; job: StatusObject }
+  | { kind: 'existing'; job: StatusObject }
+  /** The idempotency key was used before for a different request. */
+  | { kind: 'conflict'; job: StatusObject };
+
+export class JobsRepo {
+  constructor(private readonly prisma: Client) {}
+
+  async ensureTenant(id: string, name = id): Promise<void> {
+    await this.prisma.$executeRaw`INSERT INTO tenant (id, name) VALUES (${id}, ${name}) ON CONFLICT (id) DO NOTHING`;
+  }
+
+  async create(input: NewJob): Promise<CreateJobResult> {
+    const id = randomUUID();
+    const rows = await this.prisma.$queryRaw<{ status: StatusObject }[]>`
+      WITH ins AS (
+        INSERT INTO job (id, tenant_id, idempotency_key, user_id, session_id, schedule_id, task, model, config,
+                         metadata, webhook_url, event_seq)
+        VALUES (${id}::uuid, ${input.tenantId}, ${input.idempotencyKey ?? null}, ${input.userId ?? null},
+                ${input.sessionId ?? null}, ${input.scheduleId ?? null}, ${input.task}, ${input.model},
+                ${JSON.stringify(input.config)}::jsonb, ${input.metadata ? JSON.stringify(input.metadata) : null}::jsonb,
+                ${input.webhookUrl ?? null}, 1)
+        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+        RETURNING *
+      ),
+      ev AS (INSERT INTO job_event (job_id, seq, type, data)
+             SELECT ins.id, 1, 'status', agentq_status_json(ROW(ins.*)::job) FROM ins)
+      SELECT agentq_status_json(ROW(ins.*)::job) AS status FROM ins`;
+    if (rows[0]) return { kind: 'created', job: rows[0].status };
+    const existing = await this.prisma.$queryRaw<{ status: StatusObject; same: boolean }[]>`
+      SELECT agentq_status_json(j) AS status, (j.task = ${input.task} AND j.model = ${input.model}) AS same
+      FROM job j WHERE tenant_id = ${input.tenantId} AND idempotency_key = ${input.idempotencyKey ?? null}`;
+    const row = existing[0];
+    if (!row) throw new Error('job insert conflicted but no job holds the idempotency key');
+    return { kind: row.same ? 'existing' : 'conflict', job: row.status };
+  }
+
+  async status(tenantId: string, jobId: string): Promise<StatusObject | undefined> {
+    if (!isUuid(jobId)) return undefined;
+    const rows = await this.prisma.$queryRaw<{ status: StatusObject }[]>`
+      SELECT agentq_status_json(j) AS status FROM job j WHERE id = ${jobId}::uuid AND tenant_id = ${tenantId}`;
+    return rows[0]?.status;
+  }
+
+  /** The recorded steps with their tool calls, oldest first (API.md `GET /jobs/:id/steps`). */
+  async steps(tenantId: string, jobId: string): Promise<unknown[] | undefined> {
+    if (!isUuid(jobId)) return undefined;
+    const rows = await this.prisma.$queryRaw<{ steps: unknown[] | null; found: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM job WHERE id = ${jobId}::uuid AND tenant_id = ${tenantId}) AS found,
+        (SELECT jsonb_agg(jsonb_build_object(
+            'index', s.index, 'text', s.text, 'stop_reason', s.stop_reason, 'model', s.model,
+            'usage', jsonb_build_object('input_tokens', s.input_tokens, 'output_tokens', s.output_tokens,
+                                        'cost_usd', s.cost_usd::float8),
+            'created_at', agentq_iso(s.created_at),
+            'tool_calls', coalesce((
+              SELECT jsonb_agg(jsonb_build_object(
+                'call_id', c.call_id, 'name', c.name, 'input', c.input, 'status', c.status,
+                'result', c.result, 'error', c.error, 'idempotency_key', c.idempotency_key,
+                'attempts', c.attempts, 'approval', c.approval, 'approval_reason', c.approval_reason,
+                'started_at', agentq_iso(c.started_at), 'finished_at', agentq_iso(c.finished_at))
+                ORDER BY c.position)
+              FROM tool_call c WHERE c.job_id = s.job_id AND c.step_index = s.index), '[]'::jsonb))
+            ORDER BY s.index)
+         FROM step s JOIN job j ON j.id = s.job_id
+         WHERE s.job_id = ${jobId}::uuid AND j.tenant_id = ${tenantId}) AS steps`;
+    const row = rows[0];
+    if (!row?.found) return undefined;
+    return row.steps ?? [];
+  }
+
+  /**
+   * Cancels a job. Queued and waiting jobs end at once; a running job gets cancel_requested_at and its
+   * worker ends it (the caller also signals the worker). Returns undefined for an unknown job.
+   */
+  async cancel(
+    tenantId: string,
+    jobId: string,
+  ): Promise<{ job: StatusObject; immediate: boolean; deliveryIds: string[] } | undefined> {
+    if (!isUuid(jobId)) return undefined;
+    const now = await writeJob(this.prisma, jobId, {
+      where: Prisma.sql`job.tenant_id = ${tenantId} AND job.status IN ('queued', 'waiting_approval')`,
+      set: Prisma.sql`status = 'cancelled', cancel_requested_at = now(), finished_at = now(), lease_owner = NULL,
+                      lease_epoch = job.lease_epoch + 1`,
+      statusEvent: true,
+      webhook: 'job.cancelled',
+    });
+    if (!now.matched) {
+      await this.prisma.$executeRaw`
+        UPDATE job SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
+        WHERE id = ${jobId}::uuid AND tenant_id = ${tenantId} AND status = 'running'`;
+    }
+    const job = await this.status(tenantId, jobId);
+    return job ? { job, immediate: now.matched, deliveryIds: now.deliveryIds } : undefined;
+  }
+
+  /** Durable events of a job after `afterSeq`, oldest first (SSE replay and tail). */
+  async events(tenantId: string, jobId: string, afterSeq: number, limit = 500): Promise<JobEvent[] | undefined> {
+    if (!isUuid(jobId)) return undefined;
+    const rows = await this.prisma.$queryRaw<(JobEvent & { found: boolean })[]>`
+      SELECT e.seq, e.type, e.data, agentq_iso(e.created_at) AS created_at, true AS found
+      FROM job j LEFT JOIN job_event e ON e.job_id = j.id AND e.seq > ${afterSeq}
+      WHERE j.id = ${jobId}::uuid AND j.tenant_id = ${tenantId}
+      ORDER BY e.seq LIMIT ${limit}`;
+    if (rows.length === 0) return undefined;
+    return rows.filter((r) => r.seq !== null).map(({ found: _, ...e }) => e);
+  }
+
+  /** Jobs Postgres says should be in the queue (queued or running), for the reconciler. */
+  async activeJobs(limit = 10_000): Promise<ActiveJob[]> {
+    return this.prisma.$queryRaw<ActiveJob[]>`
+      SELECT id::text, tenant_id, status, lease_owner FROM job
+      WHERE status IN ('queued', 'running') ORDER BY created_at LIMIT ${limit}`;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);

@@ -1,0 +1,14 @@
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis connection for BullMQ. Workers and blocking clients need maxRetriesPerRequest: null (BullMQ
+ * refuses otherwise); every connection retries forever with a capped delay, so a Redis restart heals by itself.
+ */
+export function createRedis(url: string, options: { name?: string } = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: options.name,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+  });
+}

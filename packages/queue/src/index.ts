@@ -1,0 +1,5 @@
+export { InvalidPayloadError, type JobKind, jobKinds, type PayloadOf, parsePayload, QUEUE_NAMES } from './catalog.ts';
+export { channels } from './channels.ts';
+export { createRedis } from './connection.ts';
+export { Queues } from './queues.ts';
+export { type RunConfig, runConfigSchema, scriptSchema } from './run-config.ts';
