@@ -1,0 +1,31 @@
+// `pnpm start:worker`: one worker process. Start as many as you like, on any machines.
+import { ConfigError, createLogger, loadConfig, loadDotEnv } from '@agentq/config';
+import { startWorkerProcess } from './process.ts';
+import { createRuntime } from './runtime.ts';
+
+loadDotEnv();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
+}
+const log = createLogger(config, 'worker');
+const runtime = await createRuntime(config, log);
+const worker = await startWorkerProcess({ config, log, runtime });
+
+// SIGTERM: finish or hand back in-flight runs (SHUTDOWN_GRACE_MS), then close every connection.
+const stop = async (signal: string) => {
+  log.info({ signal }, 'worker received signal');
+  const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 15_000);
+  force.unref();
+  await worker.close();
+  await runtime.close();
+  process.exit(0);
+};
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
