@@ -115,3 +115,14 @@ export async function json<T = unknown>(res: Response): Promise<T> {
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
+
+/** Polls `probe` until it returns something other than undefined (or the time runs out). */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 15_000, every = 50): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

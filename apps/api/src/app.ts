@@ -1,7 +1,7 @@
 // The Express app: routes, auth, validation, Bull Board. It writes jobs and reads their state; it knows
 // nothing about how an agent runs.
 import type { Config, Logger } from '@agentq/config';
-import type { JobsRepo, Prisma } from '@agentq/db';
+import type { DeliveriesRepo, JobsRepo, Prisma } from '@agentq/db';
 import type { Queues } from '@agentq/queue';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -10,6 +10,7 @@ import type { Authenticator } from './auth.ts';
 import type { SubmitCatalog } from './catalog.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import type { JobWatcher } from './job-watcher.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -19,6 +20,7 @@ export interface ApiDeps {
   log: Logger;
   prisma: Prisma;
   jobs: JobsRepo;
+  deliveries: DeliveriesRepo;
   queues: Queues;
   redis: Redis;
   watcher: JobWatcher;
@@ -45,6 +47,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(deps.auth.middleware());
   app.use(jobRoutes(deps));
   app.use(eventRoutes(deps.jobs, deps.watcher));
+  app.use(deliveryRoutes(deps.deliveries, deps.queues));
   app.use(unknownRoute);
   app.use(errorHandler(deps.log));
   return app;

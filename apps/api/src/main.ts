@@ -15,7 +15,7 @@ try {
   throw error;
 }
 const log = createLogger(config, 'api');
-const api = await createApi({ config, log, runtime: createCatalog(config) });
+const api = await createApi({ config, log, runtime: await createCatalog(config) });
 api.server.listen(config.PORT, () => log.info({ port: config.PORT }, `agentq API listening on http://localhost:${config.PORT}`));
 
 const stop = async (signal: string) => {

@@ -1,7 +1,7 @@
 // Builds the API's resources from config and serves the app. main.ts (and the tests) call createApi.
 import { createServer, type Server } from 'node:http';
 import type { Config, Logger } from '@agentq/config';
-import { createDb, JobsRepo } from '@agentq/db';
+import { createDb, DeliveriesRepo, JobsRepo } from '@agentq/db';
 import { createRedis, Queues } from '@agentq/queue';
 import { createApp } from './app.ts';
 import { Authenticator, OPEN_TENANT } from './auth.ts';
@@ -34,6 +34,7 @@ export async function createApi(opts: { config: Config; log: Logger; runtime: Su
     log,
     prisma: db.prisma,
     jobs,
+    deliveries: new DeliveriesRepo(db.prisma),
     queues,
     redis,
     watcher: new JobWatcher(subscriber, config.QUEUE_PREFIX),

@@ -19,6 +19,8 @@ export interface WorkerDeps {
   runtime: Runtime;
   /** Extra processors (webhook deliveries, schedules) by queue name. */
   processors?: Record<string, { processor: Processor; concurrency?: number; settings?: Worker['opts']['settings'] }>;
+  /** Extra reconciler passes (e.g. overdue webhook deliveries), run under the reconciler's lock. */
+  extraPasses?: (() => Promise<void>)[];
 }
 
 export interface RunningWorker {

@@ -4,3 +4,4 @@ export { connectionString } from './connection-string.ts';
 export { type JobWrite, type WebhookEventType, writeJob } from './job-write.ts';
 export { type ActiveJob, type CreateJobResult, isUuid, type JobEvent, JobsRepo, type NewJob, type StatusObject } from './jobs-repo.ts';
 export { ensureDatabase, listMigrations, MIGRATIONS_DIR, MigrationError, migrate } from './migrate.ts';
+export { type Delivery, type DeliveryAttempt, DeliveriesRepo } from './deliveries-repo.ts';

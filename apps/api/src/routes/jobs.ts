@@ -1,8 +1,10 @@
 // Job endpoints (API.md): submit, run, status (with long-poll), steps, events (SSE), cancel.
+import { isIP } from 'node:net';
 import { isTerminal, type JobStatus } from '@agentq/agent';
 import type { Config, Logger } from '@agentq/config';
 import type { JobsRepo, StatusObject } from '@agentq/db';
 import { channels, type Queues, type RunConfig } from '@agentq/queue';
+import { classifyAddress } from '@agentq/webhooks';
 import { type Request, type Response, Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -41,6 +43,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     const idempotencyKey = parse(idempotencyKeyHeader, req.get('idempotency-key'), 'Idempotency-Key');
     const model = body.model ?? (body.script ? 'scripted' : deps.catalog.defaultModel());
     checkRunnable(deps.catalog, model, body);
+    checkWebhook(config, body.webhook_url);
     const created = await jobs.create({
       tenantId,
       idempotencyKey,
@@ -122,6 +125,22 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   );
 
   return router;
+}
+
+function checkWebhook(config: Config, webhookUrl: string | undefined): void {
+  if (!webhookUrl) return;
+  const refuse = (message: string) => {
+    throw new HttpError(400, 'invalid_request', `webhook_url: ${message}`, [{ field: 'webhook_url', message }]);
+  };
+  if (!config.WEBHOOK_SECRET) refuse('this deployment has no WEBHOOK_SECRET, so it cannot sign webhooks');
+  const url = new URL(webhookUrl);
+  if (url.username || url.password) refuse('must not contain credentials');
+  if (config.WEBHOOK_ALLOW_PRIVATE) return;
+  // Literal addresses are refused now; host names are checked after DNS resolution at every delivery.
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) refuse('points to this machine (private destinations are not allowed)');
+  const problem = isIP(host) ? classifyAddress(host) : undefined;
+  if (problem) refuse(`points to a non-public address (${problem.reason})`);
 }
 
 function checkRunnable(catalog: SubmitCatalog, model: string, body: SubmitBody): void {
