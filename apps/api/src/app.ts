@@ -10,6 +10,7 @@ import type { Authenticator } from './auth.ts';
 import type { SubmitCatalog } from './catalog.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import type { JobWatcher } from './job-watcher.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(jobRoutes(deps));
   app.use(eventRoutes(deps.jobs, deps.watcher));
   app.use(deliveryRoutes(deps.deliveries, deps.queues));
+  app.use(approvalRoutes(deps.jobs, deps.queues, deps.redis, deps.config.QUEUE_PREFIX));
   app.use(unknownRoute);
   app.use(errorHandler(deps.log));
   return app;

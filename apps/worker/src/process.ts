@@ -32,17 +32,21 @@ export async function startWorkerProcess(opts: { config: Config; log: Logger; ru
     }
     await enqueueDeliveries(lost);
   };
+  const jobs = new JobsRepo(db.prisma);
+  const expireApprovals = async () => {
+    for (const job of await jobs.expireApprovals()) await queues.enqueueRun(job.id, job.tenant_id);
+  };
   const worker = await startWorker({
     config,
     log,
     store,
-    jobs: new JobsRepo(db.prisma),
+    jobs,
     queues,
     runtime: opts.runtime,
     processors: {
       [jobKinds.webhookDelivery.queue]: { processor: createWebhookProcessor({ config, log, deliveries }), concurrency: 20 },
     },
-    extraPasses: [requeueOverdueDeliveries],
+    extraPasses: [requeueOverdueDeliveries, expireApprovals],
   });
   return {
     id: worker.id,

@@ -231,17 +231,22 @@ async function execute(run: AgentRun, tool: Tool, call: RecordedToolCall, deferr
     if (tool.policy !== 'safe') await store.markToolRunning(lease, call.callId, attempt, deferred.splice(0));
     run.onEvent?.('tool.started', { call_id: call.callId, tool: call.name, attempt });
     const timeout = AbortSignal.timeout(tool.timeoutMs ?? run.policy.toolTimeoutMs);
+    const signal = AbortSignal.any([run.signal, timeout]);
     let result: ToolResult;
     try {
-      result = await tool.execute(call.input, {
-        jobId: state.job.id,
-        tenantId: state.job.tenantId,
-        userId: state.job.userId,
-        callId: call.callId,
-        idempotencyKey: call.idempotencyKey,
-        attempt,
-        signal: AbortSignal.any([run.signal, timeout]),
-      });
+      // Raced with the signal: a tool that ignores its signal still can't hold a cancelled or timed-out run.
+      result = await untilAborted(
+        tool.execute(call.input, {
+          jobId: state.job.id,
+          tenantId: state.job.tenantId,
+          userId: state.job.userId,
+          callId: call.callId,
+          idempotencyKey: call.idempotencyKey,
+          attempt,
+          signal,
+        }),
+        signal,
+      );
     } catch (error) {
       if (run.signal.aborted) throw run.signal.reason;
       const message = timeout.aborted
@@ -266,6 +271,15 @@ async function execute(run: AgentRun, tool: Tool, call: RecordedToolCall, deferr
     run.onEvent?.('tool.finished', { call_id: call.callId, tool: call.name, status: outcome.status, attempt });
     return result;
   }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function throwIfStopped(signal: AbortSignal, job: JobSnapshot): void {

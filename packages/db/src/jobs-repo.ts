@@ -141,6 +141,65 @@ export class JobsRepo {
     return job ? { job, immediate: now.matched, deliveryIds: now.deliveryIds } : undefined;
   }
 
+  /**
+   * Records a human's decision on a pending approval and puts the job back in the queue (status queued).
+   * Returns 'not_found' for an unknown job/call, 'not_pending' when there is no pending approval to decide.
+   */
+  async decideApproval(
+    tenantId: string,
+    jobId: string,
+    callId: string,
+    decision: { approve: boolean; reason?: string | undefined; input?: unknown },
+  ): Promise<{ kind: 'decided'; job: StatusObject } | { kind: 'not_found' | 'not_pending' }> {
+    if (!isUuid(jobId)) return { kind: 'not_found' };
+    const approval = decision.approve ? 'approved' : 'rejected';
+    const input = decision.input === undefined ? null : JSON.stringify(decision.input);
+    const write = await writeJob(this.prisma, jobId, {
+      where: Prisma.sql`job.tenant_id = ${tenantId} AND job.status = 'waiting_approval' AND EXISTS (
+        SELECT 1 FROM tool_call c WHERE c.job_id = job.id AND c.call_id = ${callId} AND c.approval = 'pending')`,
+      set: Prisma.sql`status = 'queued'`,
+      with: [
+        Prisma.sql`d AS (
+          UPDATE tool_call SET approval = ${approval}, approval_reason = ${decision.reason ?? null},
+                 input = coalesce(${input}::jsonb, tool_call.input)
+          FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${callId})`,
+      ],
+      events: [{ type: 'approval', data: { call_id: callId, decision: approval, reason: decision.reason ?? null, edited: input !== null } }],
+      statusEvent: true,
+    });
+    if (write.matched) return { kind: 'decided', job: (await this.status(tenantId, jobId))! };
+    const known = await this.prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM tool_call c JOIN job j ON j.id = c.job_id
+      WHERE c.job_id = ${jobId}::uuid AND c.call_id = ${callId} AND j.tenant_id = ${tenantId}`;
+    return { kind: known[0]?.n ? 'not_pending' : 'not_found' };
+  }
+
+  /** Expires pending approvals past their deadline; their jobs are queued again and fail with approval_expired. */
+  async expireApprovals(): Promise<ActiveJob[]> {
+    const due = await this.prisma.$queryRaw<{ job_id: string; call_id: string }[]>`
+      SELECT c.job_id::text, c.call_id FROM tool_call c JOIN job j ON j.id = c.job_id
+      WHERE c.approval = 'pending' AND c.approval_expires_at < now() AND j.status = 'waiting_approval' LIMIT 1000`;
+    const expired: ActiveJob[] = [];
+    for (const { job_id, call_id } of due) {
+      const write = await writeJob(this.prisma, job_id, {
+        where: Prisma.sql`job.status = 'waiting_approval'`,
+        set: Prisma.sql`status = 'queued'`,
+        with: [
+          Prisma.sql`x AS (UPDATE tool_call SET approval = 'expired' FROM j
+                           WHERE tool_call.job_id = j.id AND tool_call.call_id = ${call_id})`,
+        ],
+        events: [{ type: 'approval', data: { call_id, decision: 'expired' } }],
+        statusEvent: true,
+      });
+      if (write.matched) {
+        const rows = await this.prisma.$queryRaw<ActiveJob[]>`
+          SELECT id::text, tenant_id, status, lease_owner FROM job WHERE id = ${job_id}::uuid`;
+        if (rows[0]) expired.push(rows[0]);
+      }
+    }
+    return expired;
+  }
+
   /** Durable events of a job after `afterSeq`, oldest first (SSE replay and tail). */
   async events(tenantId: string, jobId: string, afterSeq: number, limit = 500): Promise<JobEvent[] | undefined> {
     if (!isUuid(jobId)) return undefined;

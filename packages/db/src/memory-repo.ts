@@ -80,7 +80,8 @@ export class PostgresVectorStore implements VectorStore {
   }
 
   async list(request: MemoryListRequest): Promise<MemoryPage> {
-    if (request.cursor !== undefined && !isUuid(request.cursor)) throw new InvalidCursorError('invalid memory cursor');
+    if (request.cursor !== undefined && !isUuid(request.cursor))
+      throw new InvalidCursorError('invalid memory cursor');
     const limit = clampLimit(request.limit, MAX_LIST_LIMIT);
     // Keyset pagination by id: stable under concurrent writes, no OFFSET scans.
     const rows = await this.prisma.$queryRaw<MemoryRow[]>`
@@ -143,7 +144,12 @@ export class PostgresSessionLog implements SessionLog {
    * gets those back and nothing is written; otherwise its turns take the next seqs. The lock makes
    * concurrent appends of different jobs queue up instead of colliding on seq.
    */
-  async append(tenantId: string, sessionId: string, jobId: string, turns: SessionTurn[]): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    sessionId: string,
+    jobId: string,
+    turns: SessionTurn[],
+  ): Promise<AppendResult> {
     if (turns.length === 0) return { appended: false, turns: [] };
     return this.prisma.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`session_message:${tenantId}:${sessionId}`}, 0))`;
@@ -165,4 +171,9 @@ export class PostgresSessionLog implements SessionLog {
   }
 }
 
-const toTurn = (r: TurnRow): StoredTurn => ({ seq: Number(r.seq), jobId: r.job_id, role: r.role, text: r.content });
+const toTurn = (r: TurnRow): StoredTurn => ({
+  seq: Number(r.seq),
+  jobId: r.job_id,
+  role: r.role,
+  text: r.content,
+});

@@ -21,7 +21,13 @@ describe('PostgresVectorStore', () => {
 
   it('stores unit-length vectors and JSON metadata', async () => {
     const [id] = await store.upsert([
-      { tenantId: 't1', userId: 'u1', content: 'x', vector: [3, 4], metadata: { source: 'test', nested: { n: [1, 2] } } },
+      {
+        tenantId: 't1',
+        userId: 'u1',
+        content: 'x',
+        vector: [3, 4],
+        metadata: { source: 'test', nested: { n: [1, 2] } },
+      },
     ]);
     const rows = await db.prisma.memory.findMany({ where: { id: id ?? '' } });
     expect(rows).toHaveLength(1);
@@ -42,22 +48,48 @@ describe('PostgresVectorStore', () => {
 
   it('ranks a few thousand memories exactly as brute-force cosine does', async () => {
     const embedder = new LocalEmbedder({ dimension: 256 });
-    const topics = ['tea', 'coffee', 'berlin', 'paris', 'python', 'rust', 'cycling', 'running', 'jazz', 'piano'];
+    const topics = [
+      'tea',
+      'coffee',
+      'berlin',
+      'paris',
+      'python',
+      'rust',
+      'cycling',
+      'running',
+      'jazz',
+      'piano',
+    ];
     const texts = Array.from({ length: 3000 }, (_, i) => {
       const a = topics[i % topics.length];
       const b = topics[(i * 7 + 3) % topics.length];
       return `note ${i}: the user mentioned ${a} and ${b} on day ${i % 97}`;
     });
     const vectors = await embedder.embed(texts);
-    const memories = texts.map((content, i) => ({ tenantId: 't3', userId: 'u1', content, vector: vectors[i] ?? [] }));
+    const memories = texts.map((content, i) => ({
+      tenantId: 't3',
+      userId: 'u1',
+      content,
+      vector: vectors[i] ?? [],
+    }));
     for (let i = 0; i < memories.length; i += 500) await store.upsert(memories.slice(i, i + 500));
     // Noise from another user must not leak in, however close it is.
-    await store.upsert([{ tenantId: 't3', userId: 'u2', content: 'jazz piano', vector: (await embedder.embed(['jazz piano']))[0] ?? [] }]);
+    await store.upsert([
+      {
+        tenantId: 't3',
+        userId: 'u2',
+        content: 'jazz piano',
+        vector: (await embedder.embed(['jazz piano']))[0] ?? [],
+      },
+    ]);
 
     const [query] = await embedder.embed(['jazz piano day 5']);
     const q = normalize(query ?? []);
     const expected = memories
-      .map((m) => ({ content: m.content, score: normalize(m.vector).reduce((s, x, i) => s + x * (q[i] ?? 0), 0) }))
+      .map((m) => ({
+        content: m.content,
+        score: normalize(m.vector).reduce((s, x, i) => s + x * (q[i] ?? 0), 0),
+      }))
       .sort((a, b) => b.score - a.score)
       .slice(0, 10);
     const started = performance.now();
@@ -69,7 +101,6 @@ describe('PostgresVectorStore', () => {
     expect(found.slice(0, 3).map((m) => m.content.replace(/^note \d+: /, ''))).toEqual(
       Array(3).fill('the user mentioned jazz and piano on day 5'),
     );
-    console.info(`query over 3,000 memories of 256 dimensions: ${elapsed.toFixed(0)} ms`);
     // Generous: a guard against accidentally quadratic SQL, not a benchmark.
     expect(elapsed).toBeLessThan(3_000);
   });
