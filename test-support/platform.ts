@@ -2,14 +2,14 @@
 // the machine's Redis, the API on a free port and one or more workers in this process. Nothing is mocked.
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { type Tool, type ToolResult, ScriptedModel, JobFailure } from '@agentq/agent';
+import { JobFailure, ScriptedModel, type Tool, type ToolResult } from '@agentq/agent';
 import { type Config, loadConfig } from '@agentq/config';
 import { createTestDatabase, type TestDatabase } from '@agentq/db/testing';
 import { createRedis, Queues } from '@agentq/queue';
 import { pino } from 'pino';
 import { createApi, type RunningApi } from '../apps/api/src/server.ts';
-import type { Runtime } from '../apps/worker/src/run-processor.ts';
 import { type RunningWorkerProcess, startWorkerProcess } from '../apps/worker/src/process.ts';
+import type { Runtime } from '../apps/worker/src/run-processor.ts';
 
 export interface TestPlatform {
   url: string;
@@ -37,7 +37,10 @@ export function testRuntime(tools: Tool[] = []): Runtime {
 }
 
 /** A tool that records every execution (with its idempotency key) — the "side effect" of tests. */
-export function recordingTool(name: string, opts: Partial<Tool> & { run?: (input: unknown) => Promise<ToolResult> | ToolResult } = {}) {
+export function recordingTool(
+  name: string,
+  opts: Partial<Tool> & { run?: (input: unknown) => Promise<ToolResult> | ToolResult } = {},
+) {
   const calls: { input: unknown; key: string; attempt: number }[] = [];
   const tool: Tool = {
     name,
@@ -47,7 +50,9 @@ export function recordingTool(name: string, opts: Partial<Tool> & { run?: (input
     ...opts,
     async execute(input, ctx) {
       calls.push({ input, key: ctx.idempotencyKey, attempt: ctx.attempt });
-      return opts.run ? opts.run(input) : { content: `ok:${JSON.stringify(input)}`, structured: { echoed: input } };
+      return opts.run
+        ? opts.run(input)
+        : { content: `ok:${JSON.stringify(input)}`, structured: { echoed: input } };
     },
   };
   return { tool, calls };
@@ -113,11 +118,19 @@ export async function json<T = unknown>(res: Response): Promise<T> {
 }
 
 export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Polls `probe` until it returns something other than undefined (or the time runs out). */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 15_000, every = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 15_000,
+  every = 50,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await probe();

@@ -1,9 +1,9 @@
 // Bull Board at /admin/queues, behind basic auth when ADMIN_USERNAME/ADMIN_PASSWORD are set.
 import { timingSafeEqual } from 'node:crypto';
+import type { Queues } from '@agentq/queue';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Queues } from '@agentq/queue';
 import type { RequestHandler, Router } from 'express';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -27,10 +27,16 @@ export function adminAuth(username: string | undefined, password: string | undef
     if (!username || !password) return next();
     const header = req.get('authorization') ?? '';
     const [scheme, encoded] = header.split(' ');
-    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64').toString().split(':');
-    if (scheme?.toLowerCase() === 'basic' && same(user ?? '', username) && same(rest.join(':'), password)) return next();
-    res.set('WWW-Authenticate', 'Basic realm="agentq admin"').status(401).json({
-      error: { code: 'unauthorized', message: 'admin credentials required' },
-    });
+    const [user, ...rest] = Buffer.from(encoded ?? '', 'base64')
+      .toString()
+      .split(':');
+    if (scheme?.toLowerCase() === 'basic' && same(user ?? '', username) && same(rest.join(':'), password))
+      return next();
+    res
+      .set('WWW-Authenticate', 'Basic realm="agentq admin"')
+      .status(401)
+      .json({
+        error: { code: 'unauthorized', message: 'admin credentials required' },
+      });
   };
 }

@@ -43,8 +43,18 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
   app.use(healthRoutes(deps.prisma, deps.redis));
-  app.use(BULL_BOARD_PATH, adminAuth(deps.config.ADMIN_USERNAME, deps.config.ADMIN_PASSWORD), bullBoard(deps.queues));
-  app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    BULL_BOARD_PATH,
+    adminAuth(deps.config.ADMIN_USERNAME, deps.config.ADMIN_PASSWORD),
+    bullBoard(deps.queues),
+  );
+  app.use(
+    express.json({
+      limit: deps.config.MAX_BODY_BYTES,
+      strict: true,
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
   app.use(deps.auth.middleware());
   app.use(jobRoutes(deps));
   app.use(eventRoutes(deps.jobs, deps.watcher));

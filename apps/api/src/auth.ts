@@ -45,7 +45,11 @@ export class Authenticator {
       const header = req.get('authorization');
       const key = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : req.get('x-api-key');
       if (!key) {
-        return next(new HttpError(401, 'unauthorized', 'missing API key (Authorization: Bearer <key>)', undefined, { 'WWW-Authenticate': 'Bearer' }));
+        return next(
+          new HttpError(401, 'unauthorized', 'missing API key (Authorization: Bearer <key>)', undefined, {
+            'WWW-Authenticate': 'Bearer',
+          }),
+        );
       }
       this.tenantFor(key)
         .then((tenant) => {

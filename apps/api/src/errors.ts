@@ -23,7 +23,12 @@ export function fromZod(error: z.ZodError, where = 'body'): HttpError {
     message: i.code === 'unrecognized_keys' ? `unknown field(s): ${i.keys.join(', ')}` : i.message,
   }));
   const first = details[0];
-  return new HttpError(400, 'invalid_request', first ? `${first.field}: ${first.message}` : `invalid ${where}`, details);
+  return new HttpError(
+    400,
+    'invalid_request',
+    first ? `${first.field}: ${first.message}` : `invalid ${where}`,
+    details,
+  );
 }
 
 /** Parses with a zod schema or throws a 400 naming the first bad field. */
@@ -40,8 +45,10 @@ export function errorHandler(log: { error: (o: object, msg: string) => void }): 
   return (err, req, res, _next) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    else if (err?.type === 'entity.parse.failed') e = new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
-    else if (err?.type === 'entity.too.large') e = new HttpError(413, 'body_too_large', `the request body is larger than ${err.limit} bytes`);
+    else if (err?.type === 'entity.parse.failed')
+      e = new HttpError(400, 'invalid_json', 'the request body is not valid JSON');
+    else if (err?.type === 'entity.too.large')
+      e = new HttpError(413, 'body_too_large', `the request body is larger than ${err.limit} bytes`);
     else if (err?.type === 'encoding.unsupported' || err?.type === 'charset.unsupported')
       e = new HttpError(415, 'unsupported_encoding', 'unsupported body encoding');
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
@@ -51,7 +58,10 @@ export function errorHandler(log: { error: (o: object, msg: string) => void }): 
       e = new HttpError(500, 'internal_error', 'something went wrong on our side');
     }
     if (res.headersSent) return res.end();
-    res.set(e.headers).status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+    res
+      .set(e.headers)
+      .status(e.status)
+      .json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
   };
 }
 

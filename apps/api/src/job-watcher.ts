@@ -47,7 +47,13 @@ export class JobWatcher {
   }
 
   /** Re-reads with `read` until `isDone` or the deadline. */
-  async waitFor<T>(jobId: string, waitMs: number, read: () => Promise<T>, isDone: (v: T) => boolean, signal?: AbortSignal): Promise<T> {
+  async waitFor<T>(
+    jobId: string,
+    waitMs: number,
+    read: () => Promise<T>,
+    isDone: (v: T) => boolean,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const deadline = Date.now() + waitMs;
     let value = await read();
     while (!isDone(value) && Date.now() < deadline && !signal?.aborted) {

@@ -16,7 +16,9 @@ try {
 }
 const log = createLogger(config, 'api');
 const api = await createApi({ config, log, runtime: await createCatalog(config) });
-api.server.listen(config.PORT, () => log.info({ port: config.PORT }, `agentq API listening on http://localhost:${config.PORT}`));
+api.server.listen(config.PORT, () =>
+  log.info({ port: config.PORT }, `agentq API listening on http://localhost:${config.PORT}`),
+);
 
 const stop = async (signal: string) => {
   log.info({ signal }, 'API shutting down');

@@ -5,21 +5,28 @@ import { createDb, DeliveriesRepo, JobsRepo } from '@agentq/db';
 import { createRedis, Queues } from '@agentq/queue';
 import { createApp } from './app.ts';
 import { Authenticator, OPEN_TENANT } from './auth.ts';
-import { bootstrapApiKeys } from './keys.ts';
 import type { SubmitCatalog } from './catalog.ts';
 import { JobWatcher } from './job-watcher.ts';
+import { bootstrapApiKeys } from './keys.ts';
 
 export interface RunningApi {
   server: Server;
   close(): Promise<void>;
 }
 
-export async function createApi(opts: { config: Config; log: Logger; runtime: SubmitCatalog }): Promise<RunningApi> {
+export async function createApi(opts: {
+  config: Config;
+  log: Logger;
+  runtime: SubmitCatalog;
+}): Promise<RunningApi> {
   const { config, log } = opts;
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL, { name: 'agentq-api' });
   const subscriber = createRedis(config.REDIS_URL, { name: 'agentq-api-sub' });
-  const queues = new Queues(createRedis(config.REDIS_URL, { name: 'agentq-api-queues' }), config.QUEUE_PREFIX);
+  const queues = new Queues(
+    createRedis(config.REDIS_URL, { name: 'agentq-api-queues' }),
+    config.QUEUE_PREFIX,
+  );
   const jobs = new JobsRepo(db.prisma);
   const keyCount = await bootstrapApiKeys(db.prisma, config.API_KEYS ?? []);
   const open = keyCount === 0;

@@ -4,12 +4,21 @@ import type { Config } from '@agentq/config';
 import { scriptSchema } from '@agentq/queue';
 import { z } from 'zod';
 
-const id = (max: number) => z.string().min(1).max(max).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
+const id = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
 
 export function submitSchema(config: Config) {
   return z
     .object({
-      task: z.string({ error: 'required, a non-empty string' }).trim().min(1, 'must not be empty').max(200_000),
+      task: z
+        .string({ error: 'required, a non-empty string' })
+        .trim()
+        .min(1, 'must not be empty')
+        .max(200_000),
       user_id: id(200).optional(),
       session_id: id(200).optional(),
       model: z.string().min(1).max(200).optional(),

@@ -1,6 +1,14 @@
 // Approvals, cancel in every state, and the durable event stream — through the real API and workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, json, post, recordingTool, startPlatform, type TestPlatform, testRuntime } from '../../../test-support/platform.ts';
+import {
+  eventually,
+  json,
+  post,
+  recordingTool,
+  startPlatform,
+  type TestPlatform,
+  testRuntime,
+} from '../../../test-support/platform.ts';
 
 const send = recordingTool('send_email', { policy: 'never' });
 const slow = recordingTool('slow', {
@@ -14,11 +22,21 @@ beforeAll(async () => {
 });
 afterAll(() => p?.stop());
 
-type Status = { job_id: string; status: string; result: string | null; error: { code: string } | null; steps_used: number };
-const status = async (id: string, wait = 0) => json<Status>(await fetch(`${p.url}/status/${id}?wait=${wait}`));
-const submit = async (body: object) => (await json<{ job_id: string }>(await post(`${p.url}/submit`, body))).job_id;
-const waitFor = (id: string, wanted: string) => eventually(async () => ((await status(id)).status === wanted ? true : undefined));
-const decide = (id: string, call: string, body: object) => post(`${p.url}/jobs/${id}/approvals/${call}`, body);
+type Status = {
+  job_id: string;
+  status: string;
+  result: string | null;
+  error: { code: string } | null;
+  steps_used: number;
+};
+const status = async (id: string, wait = 0) =>
+  json<Status>(await fetch(`${p.url}/status/${id}?wait=${wait}`));
+const submit = async (body: object) =>
+  (await json<{ job_id: string }>(await post(`${p.url}/submit`, body))).job_id;
+const waitFor = (id: string, wanted: string) =>
+  eventually(async () => ((await status(id)).status === wanted ? true : undefined));
+const decide = (id: string, call: string, body: object) =>
+  post(`${p.url}/jobs/${id}/approvals/${call}`, body);
 
 const approvalScript = (final: string) => [
   { tool_calls: [{ name: 'send_email', input: { to: 'a@example.com' } }] },
@@ -45,13 +63,22 @@ describe('human in the loop', () => {
   });
 
   it('reject never runs the call and the model sees the reason', async () => {
-    const id = await submit({ task: 't', script: approvalScript('ok, not sending'), approval: ['send_email'] });
+    const id = await submit({
+      task: 't',
+      script: approvalScript('ok, not sending'),
+      approval: ['send_email'],
+    });
     await waitFor(id, 'waiting_approval');
     await decide(id, 'call_0_0', { decision: 'reject', reason: 'wrong recipient' });
     expect((await status(id, 20)).status).toBe('succeeded');
     expect(send.calls.filter((c) => c.key.startsWith(`aq_${id}`))).toHaveLength(0);
-    const steps = await json<{ tool_calls: { status: string; result: { content: string } }[] }[]>(await fetch(`${p.url}/jobs/${id}/steps`));
-    expect(steps[0]?.tool_calls[0]).toMatchObject({ status: 'failed', result: { content: expect.stringContaining('wrong recipient') } });
+    const steps = await json<{ tool_calls: { status: string; result: { content: string } }[] }[]>(
+      await fetch(`${p.url}/jobs/${id}/steps`),
+    );
+    expect(steps[0]?.tool_calls[0]).toMatchObject({
+      status: 'failed',
+      result: { content: expect.stringContaining('wrong recipient') },
+    });
   });
 
   it('refuses decisions that make no sense', async () => {
@@ -83,7 +110,10 @@ describe('cancel', () => {
   });
 
   it('a running job: the abort reaches the tool in flight', async () => {
-    const id = await submit({ task: 't', script: [{ tool_calls: [{ name: 'slow', input: {} }] }, { text: 'x' }] });
+    const id = await submit({
+      task: 't',
+      script: [{ tool_calls: [{ name: 'slow', input: {} }] }, { text: 'x' }],
+    });
     await eventually(() => (slow.calls.some((c) => c.key === `aq_${id}_0_0`) ? true : undefined));
     await post(`${p.url}/jobs/${id}/cancel`, {});
     await waitFor(id, 'cancelled');
@@ -106,7 +136,9 @@ describe('cancel', () => {
       expect(cancelled.status).toBe(200);
       await idle.startWorker();
       await new Promise((r) => setTimeout(r, 500));
-      const s = await json<Status & { started_at: string | null }>(await fetch(`${idle.url}/status/${job_id}`));
+      const s = await json<Status & { started_at: string | null }>(
+        await fetch(`${idle.url}/status/${job_id}`),
+      );
       expect(s).toMatchObject({ status: 'cancelled', steps_used: 0, started_at: null });
     } finally {
       await idle.stop();
@@ -115,26 +147,54 @@ describe('cancel', () => {
 });
 
 /** Reads an SSE response to its end: [{id, event, data}] */
-async function readSse(res: Response): Promise<{ id: number; event: string; data: { data: Record<string, unknown> } }[]> {
+async function readSse(
+  res: Response,
+): Promise<{ id: number; event: string; data: { data: Record<string, unknown> } }[]> {
   const text = await res.text();
   return text
     .split('\n\n')
-    .map((block) => Object.fromEntries(block.split('\n').filter((l) => l && !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])))
+    .map((block) =>
+      Object.fromEntries(
+        block
+          .split('\n')
+          .filter((l) => l && !l.startsWith(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+      ),
+    )
     .filter((f) => f.id)
     .map((f) => ({ id: Number(f.id), event: f.event, data: JSON.parse(f.data) }));
 }
 
 describe('events (SSE)', () => {
   it('streams the whole life of a job and ends after the terminal event; Last-Event-ID resumes exactly', async () => {
-    const id = await submit({ task: 't', script: [{ tool_calls: [{ name: 'send_email', input: {} }], delay_ms: 300 }, { text: 'done' }] });
+    const id = await submit({
+      task: 't',
+      script: [{ tool_calls: [{ name: 'send_email', input: {} }], delay_ms: 300 }, { text: 'done' }],
+    });
     const res = await fetch(`${p.url}/jobs/${id}/events`);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const all = await readSse(res);
     expect(all.map((e) => e.id)).toEqual(all.map((_, i) => i + 1));
-    expect(all.map((e) => e.event)).toEqual(['status', 'status', 'step', 'tool_call', 'tool_call', 'step', 'status']);
-    expect(all.map((e) => e.data.data.status).filter(Boolean)).toEqual(['queued', 'running', 'running', 'succeeded', 'succeeded']);
+    expect(all.map((e) => e.event)).toEqual([
+      'status',
+      'status',
+      'step',
+      'tool_call',
+      'tool_call',
+      'step',
+      'status',
+    ]);
+    expect(all.map((e) => e.data.data.status).filter(Boolean)).toEqual([
+      'queued',
+      'running',
+      'running',
+      'succeeded',
+      'succeeded',
+    ]);
 
-    const rest = await readSse(await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': '3' } }));
+    const rest = await readSse(
+      await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': '3' } }),
+    );
     expect(rest.map((e) => e.id)).toEqual(all.slice(3).map((e) => e.id));
     expect(rest).toEqual(all.slice(3));
   });
@@ -142,6 +202,8 @@ describe('events (SSE)', () => {
   it('404 for another id, 400 for a bad Last-Event-ID', async () => {
     expect((await fetch(`${p.url}/jobs/00000000-0000-4000-8000-000000000000/events`)).status).toBe(404);
     const id = await submit({ task: 't', script: [{ text: 'x' }] });
-    expect((await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': 'abc' } })).status).toBe(400);
+    expect((await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': 'abc' } })).status).toBe(
+      400,
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, post, recordingTool, startPlatform, type TestPlatform, testRuntime } from '../../../test-support/platform.ts';
+import {
+  json,
+  post,
+  recordingTool,
+  startPlatform,
+  type TestPlatform,
+  testRuntime,
+} from '../../../test-support/platform.ts';
 
 const echo = recordingTool('echo');
 let p: TestPlatform;
@@ -37,7 +44,9 @@ describe('a scripted job end to end', () => {
       steps_used: 2,
       usage: { input_tokens: 30, output_tokens: 12, cost_usd: 0 },
     });
-    expect(Date.parse(status.finished_at as string)).toBeGreaterThanOrEqual(Date.parse(status.started_at as string));
+    expect(Date.parse(status.finished_at as string)).toBeGreaterThanOrEqual(
+      Date.parse(status.started_at as string),
+    );
 
     const steps = await json<{ index: number; text: string; tool_calls: Record<string, unknown>[] }[]>(
       await fetch(`${p.url}/jobs/${submitted.job_id}/steps`),
@@ -65,14 +74,22 @@ describe('a scripted job end to end', () => {
   });
 
   it('POST /run answers 202 when the job is still running at the deadline', async () => {
-    const res = await post(`${p.url}/run?wait=0.2`, { task: 't', script: [{ text: 'slow', delay_ms: 1500 }] });
+    const res = await post(`${p.url}/run?wait=0.2`, {
+      task: 't',
+      script: [{ text: 'slow', delay_ms: 1500 }],
+    });
     expect(res.status).toBe(202);
     expect((await json<{ status: string }>(res)).status).toMatch(/queued|running/);
   });
 
   it('fails a job that runs past its script, with a clear error and its partial progress', async () => {
-    const res = await post(`${p.url}/run?wait=20`, { task: 't', script: [{ tool_calls: [{ name: 'echo', input: {} }] }] });
-    const body = await json<{ status: string; steps_used: number; error: { code: string; message: string } }>(res);
+    const res = await post(`${p.url}/run?wait=20`, {
+      task: 't',
+      script: [{ tool_calls: [{ name: 'echo', input: {} }] }],
+    });
+    const body = await json<{ status: string; steps_used: number; error: { code: string; message: string } }>(
+      res,
+    );
     expect(body.status).toBe('failed');
     expect(body.steps_used).toBe(1);
     expect(body.error.code).toBe('script_exhausted');
@@ -90,18 +107,26 @@ describe('a scripted job end to end', () => {
 describe('Idempotency-Key', () => {
   it('returns the same job for the same key and creates nothing new', async () => {
     const body = { task: 'once', script: [{ text: 'x' }] };
-    const a = await json<{ job_id: string }>(await post(`${p.url}/submit`, body, { 'Idempotency-Key': 'k-1' }));
+    const a = await json<{ job_id: string }>(
+      await post(`${p.url}/submit`, body, { 'Idempotency-Key': 'k-1' }),
+    );
     const second = await post(`${p.url}/submit`, body, { 'Idempotency-Key': 'k-1' });
     expect(second.status).toBe(202);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect((await json<{ job_id: string }>(second)).job_id).toBe(a.job_id);
-    const n = await p.db.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM job WHERE idempotency_key = 'k-1'`;
+    const n = await p.db.prisma.$queryRaw<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM job WHERE idempotency_key = 'k-1'`;
     expect(n[0]?.n).toBe(1);
   });
 
   it('refuses a reused key for a different task with 409', async () => {
     await post(`${p.url}/submit`, { task: 'one', script: [{ text: 'x' }] }, { 'Idempotency-Key': 'k-2' });
-    const res = await post(`${p.url}/submit`, { task: 'two', script: [{ text: 'x' }] }, { 'Idempotency-Key': 'k-2' });
+    const res = await post(
+      `${p.url}/submit`,
+      { task: 'two', script: [{ text: 'x' }] },
+      { 'Idempotency-Key': 'k-2' },
+    );
     expect(res.status).toBe(409);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('idempotency_key_reused');
   });
@@ -125,13 +150,19 @@ describe('bad input', () => {
   it.each(cases)('%s → 400 naming the field', async (_name, body, field) => {
     const res = await post(`${p.url}/submit`, body);
     expect(res.status).toBe(400);
-    const { error } = await json<{ error: { code: string; message: string; details?: { field: string }[] } }>(res);
+    const { error } = await json<{ error: { code: string; message: string; details?: { field: string }[] } }>(
+      res,
+    );
     expect(error.message.startsWith(`${field}`)).toBe(true);
     expect(error.code).toMatch(/invalid_request|model_unavailable|unknown_tool/);
   });
 
   it('invalid JSON → 400 invalid_json', async () => {
-    const res = await fetch(`${p.url}/submit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"task": ' });
+    const res = await fetch(`${p.url}/submit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"task": ',
+    });
     expect(res.status).toBe(400);
     expect((await json<{ error: { code: string } }>(res)).error.code).toBe('invalid_json');
   });
@@ -142,7 +173,11 @@ describe('bad input', () => {
   });
 
   it('unknown and malformed job ids → 404', async () => {
-    for (const path of ['/status/00000000-0000-4000-8000-000000000000', '/status/not-a-uuid', '/jobs/nope/steps']) {
+    for (const path of [
+      '/status/00000000-0000-4000-8000-000000000000',
+      '/status/not-a-uuid',
+      '/jobs/nope/steps',
+    ]) {
       const res = await fetch(`${p.url}${path}`);
       expect(res.status, path).toBe(404);
       expect((await json<{ error: { code: string } }>(res)).error.code).toBe('not_found');

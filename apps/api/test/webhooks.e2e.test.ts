@@ -47,7 +47,11 @@ afterAll(async () => {
 
 describe('webhooks', () => {
   it('arrive signed per Standard Webhooks and verify with the reference library', async () => {
-    const res = await post(`${p.url}/submit`, { task: 't', script: [{ text: 'hello' }], webhook_url: `${receiverUrl}/ok` });
+    const res = await post(`${p.url}/submit`, {
+      task: 't',
+      script: [{ text: 'hello' }],
+      webhook_url: `${receiverUrl}/ok`,
+    });
     const { job_id } = await json<{ job_id: string }>(res);
     const hit = await eventually(() => received.find((r) => r.path === '/ok'));
     const verified = new Webhook(SECRET).verify(hit.body, hit.headers as Record<string, string>) as {
@@ -62,7 +66,11 @@ describe('webhooks', () => {
 
   it('retries a failing receiver with the same webhook-id, and logs every attempt', async () => {
     failures.set('/flaky', 2);
-    const res = await post(`${p.url}/submit`, { task: 't', script: [{ text: 'x' }], webhook_url: `${receiverUrl}/flaky` });
+    const res = await post(`${p.url}/submit`, {
+      task: 't',
+      script: [{ text: 'x' }],
+      webhook_url: `${receiverUrl}/flaky`,
+    });
     const { job_id } = await json<{ job_id: string }>(res);
     type Log = { status: string; attempts: number; attempt_log: { status_code: number }[] }[];
     const deliveries = await eventually(async () => {
@@ -76,7 +84,11 @@ describe('webhooks', () => {
   });
 
   it('stops retrying on 410 Gone', async () => {
-    const res = await post(`${p.url}/submit`, { task: 't', script: [{ text: 'x' }], webhook_url: `${receiverUrl}/gone` });
+    const res = await post(`${p.url}/submit`, {
+      task: 't',
+      script: [{ text: 'x' }],
+      webhook_url: `${receiverUrl}/gone`,
+    });
     const { job_id } = await json<{ job_id: string }>(res);
     await eventually(async () => {
       const log = await json<{ status: string }[]>(await fetch(`${p.url}/jobs/${job_id}/deliveries`));
@@ -87,10 +99,24 @@ describe('webhooks', () => {
   });
 
   it('refuses plainly private webhook URLs at submit when private destinations are not allowed', async () => {
-    const strict = await startPlatform({ label: 'webhooks_strict', env: { WEBHOOK_SECRET: SECRET }, workers: 0 });
+    const strict = await startPlatform({
+      label: 'webhooks_strict',
+      env: { WEBHOOK_SECRET: SECRET },
+      workers: 0,
+    });
     try {
-      for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://2130706433/']) {
-        const res = await post(`${strict.url}/submit`, { task: 't', script: [{ text: 'x' }], webhook_url: url });
+      for (const url of [
+        'http://127.0.0.1:9/x',
+        'http://localhost/x',
+        'http://[::1]/x',
+        'http://169.254.169.254/latest',
+        'http://2130706433/',
+      ]) {
+        const res = await post(`${strict.url}/submit`, {
+          task: 't',
+          script: [{ text: 'x' }],
+          webhook_url: url,
+        });
         expect(res.status, url).toBe(400);
         expect((await json<{ error: { message: string } }>(res)).error.message).toMatch(/^webhook_url/);
       }

@@ -14,10 +14,17 @@ export interface RunningWorkerProcess {
 /** A delivery whose attempt is this late has lost its queue entry (e.g. Redis restarted empty). */
 const DELIVERY_OVERDUE_MS = 30_000;
 
-export async function startWorkerProcess(opts: { config: Config; log: Logger; runtime: Runtime }): Promise<RunningWorkerProcess> {
+export async function startWorkerProcess(opts: {
+  config: Config;
+  log: Logger;
+  runtime: Runtime;
+}): Promise<RunningWorkerProcess> {
   const { config, log } = opts;
   const db = createDb(config.DATABASE_URL, { maxConnections: Math.min(50, config.WORKER_CONCURRENCY + 5) });
-  const queues = new Queues(createRedis(config.REDIS_URL, { name: 'agentq-worker-queues' }), config.QUEUE_PREFIX);
+  const queues = new Queues(
+    createRedis(config.REDIS_URL, { name: 'agentq-worker-queues' }),
+    config.QUEUE_PREFIX,
+  );
   const deliveries = new DeliveriesRepo(db.prisma);
   const enqueueDeliveries = async (ids: string[]) => {
     await Promise.all(ids.map((id) => queues.enqueue('webhookDelivery', { delivery_id: id })));
@@ -44,7 +51,10 @@ export async function startWorkerProcess(opts: { config: Config; log: Logger; ru
     queues,
     runtime: opts.runtime,
     processors: {
-      [jobKinds.webhookDelivery.queue]: { processor: createWebhookProcessor({ config, log, deliveries }), concurrency: 20 },
+      [jobKinds.webhookDelivery.queue]: {
+        processor: createWebhookProcessor({ config, log, deliveries }),
+        concurrency: 20,
+      },
     },
     extraPasses: [requeueOverdueDeliveries, expireApprovals],
   });

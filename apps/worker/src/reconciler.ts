@@ -55,7 +55,8 @@ export class Reconciler {
       if (lock !== 'OK') return undefined;
       const requeued = await this.reconcileRuns();
       for (const pass of this.deps.extraPasses ?? []) await pass();
-      if (requeued.length > 0) log.info({ count: requeued.length }, 'reconciler re-enqueued jobs Redis had lost');
+      if (requeued.length > 0)
+        log.info({ count: requeued.length }, 'reconciler re-enqueued jobs Redis had lost');
       return requeued;
     } catch (err) {
       log.warn({ err }, 'reconciler pass failed; will try again');

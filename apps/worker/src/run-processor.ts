@@ -2,16 +2,16 @@
 // happened onto BullMQ (complete, retry later, hand back, or fail without retry).
 import {
   CancelledError,
+  type CheckpointStore,
   JobFailure,
   LeaseLostError,
+  type Message,
   type Model,
   RetryableError,
-  runAgent,
   type RunEnd,
   type RunPolicy,
-  type CheckpointStore,
+  runAgent,
   type Tool,
-  type Message,
 } from '@agentq/agent';
 import type { Config, Logger } from '@agentq/config';
 import { parsePayload, type RunConfig, runConfigSchema } from '@agentq/queue';
@@ -29,7 +29,10 @@ export interface Runtime {
     history?: Message[];
   }>;
   /** Called once the run ends (append the session turn, save a memory summary). */
-  finished?(job: { id: string; tenantId: string; userId?: string; sessionId?: string; task: string }, end: RunEnd): Promise<void>;
+  finished?(
+    job: { id: string; tenantId: string; userId?: string; sessionId?: string; task: string },
+    end: RunEnd,
+  ): Promise<void>;
 }
 
 /** Thrown into a run's signal when the worker shuts down: the run is handed back, not ended. */
@@ -66,14 +69,21 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     deps.running.set(jobId, controller);
     const deadline = state.job.deadlineAt
       ? setTimeout(
-          () => controller.abort(new JobFailure('timeout', `the job ran past its time limit of ${config.JOB_TIMEOUT_MS} ms`)),
+          () =>
+            controller.abort(
+              new JobFailure('timeout', `the job ran past its time limit of ${config.JOB_TIMEOUT_MS} ms`),
+            ),
           Math.max(0, state.job.deadlineAt.getTime() - Date.now()),
         )
       : undefined;
 
     try {
       const parsed = runConfigSchema.safeParse(state.job.config);
-      if (!parsed.success) throw new JobFailure('invalid_job', `the job's stored configuration is invalid: ${parsed.error.message}`);
+      if (!parsed.success)
+        throw new JobFailure(
+          'invalid_job',
+          `the job's stored configuration is invalid: ${parsed.error.message}`,
+        );
       const runConfig = parsed.data;
       const model = deps.runtime.model(state.job.model, runConfig.script);
       const tools = deps.runtime.tools(runConfig.tools);
@@ -102,7 +112,10 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         },
       });
       jobLog.info({ status: end.status, steps: state.job.stepsUsed }, `run ended: ${end.status}`);
-      await deps.runtime.finished?.({ ...state.job, userId: state.job.userId, sessionId: state.job.sessionId }, end);
+      await deps.runtime.finished?.(
+        { ...state.job, userId: state.job.userId, sessionId: state.job.sessionId },
+        end,
+      );
       return { status: end.status };
     } catch (error) {
       return await handleError(error);
@@ -138,12 +151,22 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       if (lastAttempt) {
         const message = error instanceof Error ? error.message : String(error);
         await store
-          .finish(lease, { status: 'failed', error: { code: error instanceof RetryableError ? 'model_error' : 'internal_error', message } }, [])
+          .finish(
+            lease,
+            {
+              status: 'failed',
+              error: { code: error instanceof RetryableError ? 'model_error' : 'internal_error', message },
+            },
+            [],
+          )
           .catch((e) => jobLog.error({ err: e }, 'could not record the failure'));
         throw new UnrecoverableError(message);
       }
       await store.release(lease).catch(() => {});
-      jobLog.warn({ err: error, attempt: job.attemptsMade + 1 }, 'run interrupted; BullMQ will retry it from the checkpoint');
+      jobLog.warn(
+        { err: error, attempt: job.attemptsMade + 1 },
+        'run interrupted; BullMQ will retry it from the checkpoint',
+      );
       throw error;
     }
   };

@@ -20,7 +20,10 @@ export function modelRegistryOptions(config: Config) {
   };
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime & { close(): Promise<void> }> {
+export async function createRuntime(
+  config: Config,
+  log: Logger,
+): Promise<Runtime & { close(): Promise<void> }> {
   const models = createModelRegistry(modelRegistryOptions(config));
   const toolbox = await createToolbox({
     ...toolboxOptionsFromSettings(config),

@@ -16,13 +16,21 @@ export function createWebhookProcessor(deps: { config: Config; log: Logger; deli
   // Fail at start, not at the first delivery, when a secret is malformed (wrong length, bad base64).
   if (secrets) parseSecrets(secrets);
 
-  return async function processDelivery(job: Job, token?: string, signal?: AbortSignal): Promise<{ status: string }> {
+  return async function processDelivery(
+    job: Job,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: string }> {
     const { delivery_id: id } = parsePayload('webhookDelivery', job.data);
     const delivery = await deliveries.get(id);
-    if (!delivery || delivery.status !== 'pending') return { status: delivery?.status ?? 'missing' };
+    if (delivery?.status !== 'pending') return { status: delivery?.status ?? 'missing' };
     const attempt = delivery.attempts + 1;
     if (secrets.length === 0) {
-      await deliveries.recordAttempt(id, { attempt, statusCode: undefined, error: 'WEBHOOK_SECRET is not configured', durationMs: 0 }, { status: 'refused' });
+      await deliveries.recordAttempt(
+        id,
+        { attempt, statusCode: undefined, error: 'WEBHOOK_SECRET is not configured', durationMs: 0 },
+        { status: 'refused' },
+      );
       return { status: 'refused' };
     }
     const result = await deliverOnce({
@@ -35,16 +43,27 @@ export function createWebhookProcessor(deps: { config: Config; log: Logger; deli
       ...(signal ? { signal } : {}),
     });
     const plan = planNextAttempt(result, { attempt, schedule: config.WEBHOOK_RETRY_SCHEDULE });
-    const record = { attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs };
+    const record = {
+      attempt,
+      statusCode: result.statusCode,
+      error: result.error,
+      durationMs: result.durationMs,
+    };
     const dlog = log.child({ delivery_id: id, job_id: delivery.job_id, tenant: delivery.tenant_id, attempt });
     if (plan.action === 'stop') {
       await deliveries.recordAttempt(id, record, { status: plan.status });
-      dlog[plan.status === 'delivered' ? 'info' : 'warn']({ status_code: result.statusCode, error: result.error }, `webhook ${plan.status}`);
+      dlog[plan.status === 'delivered' ? 'info' : 'warn'](
+        { status_code: result.statusCode, error: result.error },
+        `webhook ${plan.status}`,
+      );
       return { status: plan.status };
     }
     const nextAttemptAt = new Date(Date.now() + plan.delayMs);
     await deliveries.recordAttempt(id, record, { status: 'pending', nextAttemptAt });
-    dlog.warn({ status_code: result.statusCode, error: result.error, retry_in_ms: plan.delayMs }, 'webhook attempt failed; will retry');
+    dlog.warn(
+      { status_code: result.statusCode, error: result.error, retry_in_ms: plan.delayMs },
+      'webhook attempt failed; will retry',
+    );
     await job.moveToDelayed(nextAttemptAt.getTime(), token);
     throw new DelayedError();
   };

@@ -18,7 +18,10 @@ export interface WorkerDeps {
   queues: Queues;
   runtime: Runtime;
   /** Extra processors (webhook deliveries, schedules) by queue name. */
-  processors?: Record<string, { processor: Processor; concurrency?: number; settings?: Worker['opts']['settings'] }>;
+  processors?: Record<
+    string,
+    { processor: Processor; concurrency?: number; settings?: Worker['opts']['settings'] }
+  >;
   /** Extra reconciler passes (e.g. overdue webhook deliveries), run under the reconciler's lock. */
   extraPasses?: (() => Promise<void>)[];
 }
@@ -66,7 +69,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   );
   for (const w of [runWorker, ...others]) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) => log.warn({ job_id: job?.id, queue: w.name, err: err.message }, 'queue job failed'));
+    w.on('failed', (job, err) =>
+      log.warn({ job_id: job?.id, queue: w.name, err: err.message }, 'queue job failed'),
+    );
   }
 
   await subscriber.subscribe(channels.cancel(prefix));

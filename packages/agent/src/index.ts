@@ -1,5 +1,11 @@
 export * from './checkpoint.ts';
-export { CONTINUE_AFTER_MAX_TOKENS, estimateTokens, fitToBudget, LoopDetector, stableJson } from './conversation.ts';
+export {
+  CONTINUE_AFTER_MAX_TOKENS,
+  estimateTokens,
+  fitToBudget,
+  LoopDetector,
+  stableJson,
+} from './conversation.ts';
 export * from './errors.ts';
 export { type AgentRun, idempotencyKeyFor, type RunPolicy, runAgent } from './loop.ts';
 export { InMemoryCheckpointStore } from './memory-store.ts';

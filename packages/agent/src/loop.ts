@@ -1,12 +1,7 @@
 // The durable ReAct loop. Every model response is recorded as a step before any of its tool calls run,
 // every tool call's lifecycle is recorded, and a resumed run re-uses all of it: no completed model call
 // is paid for twice and no completed tool call is executed twice.
-import {
-  CONTINUE_AFTER_MAX_TOKENS,
-  fitToBudget,
-  LoopDetector,
-  toolResultsMessage,
-} from './conversation.ts';
+
 import type {
   CheckpointStore,
   JobSnapshot,
@@ -18,6 +13,7 @@ import type {
   RunState,
   ToolOutcome,
 } from './checkpoint.ts';
+import { CONTINUE_AFTER_MAX_TOKENS, fitToBudget, LoopDetector, toolResultsMessage } from './conversation.ts';
 import { CancelledError, JobFailure } from './errors.ts';
 import type { Message, ToolCallRequest, ToolResultMessage } from './messages.ts';
 import type { Model, ToolSpec } from './model.ts';
@@ -60,7 +56,8 @@ export interface AgentRun {
 export const idempotencyKeyFor = (jobId: string, stepIndex: number, position: number): string =>
   `aq_${jobId}_${stepIndex}_${position}`;
 
-const defaultRetryDelay = (attempt: number) => Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
+const defaultRetryDelay = (attempt: number) =>
+  Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.5 + Math.random());
 
 /** Runs the job to its end (or until it waits for a human) and records that end. */
 export async function runAgent(run: AgentRun): Promise<RunEnd> {
@@ -128,7 +125,10 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
       }));
       await run.store.recordStep(lease, step, calls, deferred.splice(0));
       addUsage(job, step);
-      callsByStep.set(index, calls.map((c) => freshCall(c, index)));
+      callsByStep.set(
+        index,
+        calls.map((c) => freshCall(c, index)),
+      );
       run.onEvent?.('step.recorded', { step: index, tool_calls: calls.length, stop_reason: step.stopReason });
     }
     turns.push({ role: 'assistant', text: step.text, toolCalls: step.toolCalls });
@@ -170,20 +170,34 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
 type Resolution = { result: ToolResult } | { waiting: RunEnd };
 
 /** Decides what a tool call needs: its recorded result, a human, an execution, or the end of the job. */
-async function resolveCall(run: AgentRun, call: RecordedToolCall, deferred: ToolOutcome[]): Promise<Resolution> {
-  if ((call.status === 'succeeded' || call.status === 'failed') && call.result) return { result: call.result };
+async function resolveCall(
+  run: AgentRun,
+  call: RecordedToolCall,
+  deferred: ToolOutcome[],
+): Promise<Resolution> {
+  if ((call.status === 'succeeded' || call.status === 'failed') && call.result)
+    return { result: call.result };
 
   const tool = run.tools.get(call.name);
   if (!tool) {
-    const result = errorResult(`unknown tool "${call.name}"; available: ${[...run.tools.keys()].join(', ') || 'none'}`);
+    const result = errorResult(
+      `unknown tool "${call.name}"; available: ${[...run.tools.keys()].join(', ') || 'none'}`,
+    );
     deferred.push({ callId: call.callId, status: 'failed', result, attempts: call.attempts });
     return { result };
   }
 
   switch (call.approval) {
     case 'rejected': {
-      const result = errorResult(`a human rejected this call${call.approvalReason ? `: ${call.approvalReason}` : ''}`);
-      await run.store.recordToolOutcome(run.lease, { callId: call.callId, status: 'failed', result, attempts: call.attempts });
+      const result = errorResult(
+        `a human rejected this call${call.approvalReason ? `: ${call.approvalReason}` : ''}`,
+      );
+      await run.store.recordToolOutcome(run.lease, {
+        callId: call.callId,
+        status: 'failed',
+        result,
+        attempts: call.attempts,
+      });
       return { result };
     }
     case 'expired':
@@ -209,7 +223,8 @@ async function resolveCall(run: AgentRun, call: RecordedToolCall, deferred: Tool
           ),
         };
       }
-      if (run.policy.needsApproval(tool)) return { waiting: waitFor(run, call, `${call.name} needs approval`) };
+      if (run.policy.needsApproval(tool))
+        return { waiting: waitFor(run, call, `${call.name} needs approval`) };
   }
   return { result: await execute(run, tool, call, deferred) };
 }
@@ -222,7 +237,12 @@ const waitFor = (run: AgentRun, call: RecordedToolCall, reason: string): RunEnd 
 });
 
 /** Executes with timeout and per-policy retries; records the outcome (deferred for `safe` tools). */
-async function execute(run: AgentRun, tool: Tool, call: RecordedToolCall, deferred: ToolOutcome[]): Promise<ToolResult> {
+async function execute(
+  run: AgentRun,
+  tool: Tool,
+  call: RecordedToolCall,
+  deferred: ToolOutcome[],
+): Promise<ToolResult> {
   const { store, lease, state } = run;
   const maxAttempts = rerunnable(tool.policy) ? run.policy.toolMaxAttempts : 1;
   for (let attempt = call.attempts + 1; ; attempt++) {
@@ -268,7 +288,12 @@ async function execute(run: AgentRun, tool: Tool, call: RecordedToolCall, deferr
     if (tool.policy === 'safe') deferred.push(outcome);
     else await store.recordToolOutcome(lease, outcome);
     state.job.toolCallsUsed += 1;
-    run.onEvent?.('tool.finished', { call_id: call.callId, tool: call.name, status: outcome.status, attempt });
+    run.onEvent?.('tool.finished', {
+      call_id: call.callId,
+      tool: call.name,
+      status: outcome.status,
+      attempt,
+    });
     return result;
   }
 }
@@ -292,7 +317,10 @@ function throwIfStopped(signal: AbortSignal, job: JobSnapshot): void {
 
 function checkBudgets(job: JobSnapshot, policy: RunPolicy): void {
   if (job.stepsUsed >= policy.maxSteps) {
-    throw new JobFailure('max_steps_exceeded', `the agent used all ${policy.maxSteps} steps without a final answer`);
+    throw new JobFailure(
+      'max_steps_exceeded',
+      `the agent used all ${policy.maxSteps} steps without a final answer`,
+    );
   }
   const tokens = job.usage.inputTokens + job.usage.outputTokens;
   if (policy.maxTokens !== undefined && tokens >= policy.maxTokens) {
@@ -301,14 +329,22 @@ function checkBudgets(job: JobSnapshot, policy: RunPolicy): void {
     });
   }
   if (policy.maxCostUsd !== undefined && job.costUsd >= policy.maxCostUsd) {
-    throw new JobFailure('budget_exceeded', `cost budget reached: $${job.costUsd.toFixed(6)} of $${policy.maxCostUsd}`, {
-      budget: 'max_cost_usd',
-    });
+    throw new JobFailure(
+      'budget_exceeded',
+      `cost budget reached: $${job.costUsd.toFixed(6)} of $${policy.maxCostUsd}`,
+      {
+        budget: 'max_cost_usd',
+      },
+    );
   }
   if (policy.maxToolCalls !== undefined && job.toolCallsUsed >= policy.maxToolCalls) {
-    throw new JobFailure('budget_exceeded', `tool call budget reached: ${job.toolCallsUsed} of ${policy.maxToolCalls}`, {
-      budget: 'max_tool_calls',
-    });
+    throw new JobFailure(
+      'budget_exceeded',
+      `tool call budget reached: ${job.toolCallsUsed} of ${policy.maxToolCalls}`,
+      {
+        budget: 'max_tool_calls',
+      },
+    );
   }
 }
 
@@ -324,7 +360,8 @@ function addUsage(job: JobSnapshot, step: RecordedStep): void {
 /** Provider ids may be missing or repeat across steps (some OpenAI-compatible servers); ours never do. */
 function uniqueCallIds(calls: ToolCallRequest[], stepIndex: number, used: Set<string>): ToolCallRequest[] {
   return calls.map((c, position) => {
-    const id = c.id && /^[A-Za-z0-9_-]{1,64}$/.test(c.id) && !used.has(c.id) ? c.id : `call_${stepIndex}_${position}`;
+    const id =
+      c.id && /^[A-Za-z0-9_-]{1,64}$/.test(c.id) && !used.has(c.id) ? c.id : `call_${stepIndex}_${position}`;
     used.add(id);
     return { ...c, id };
   });

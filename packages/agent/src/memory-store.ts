@@ -29,7 +29,11 @@ interface StoredJob {
 export class InMemoryCheckpointStore implements CheckpointStore {
   readonly jobs = new Map<string, StoredJob>();
 
-  createJob(id: string, task: string, options: { tenantId?: string; config?: Record<string, unknown> } = {}): void {
+  createJob(
+    id: string,
+    task: string,
+    options: { tenantId?: string; config?: Record<string, unknown> } = {},
+  ): void {
     this.jobs.set(id, {
       job: {
         id,
@@ -63,10 +67,19 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     stored.epoch += 1;
     stored.job.status = 'running';
     stored.job.deadlineAt ??= new Date(Date.now() + jobTimeoutMs);
-    return { kind: 'claimed', lease: { jobId, epoch: stored.epoch, owner }, state: structuredClone(this.view(stored)) };
+    return {
+      kind: 'claimed',
+      lease: { jobId, epoch: stored.epoch, owner },
+      state: structuredClone(this.view(stored)),
+    };
   }
 
-  async recordStep(lease: Lease, step: RecordedStep, calls: NewToolCall[], flush: ToolOutcome[]): Promise<void> {
+  async recordStep(
+    lease: Lease,
+    step: RecordedStep,
+    calls: NewToolCall[],
+    flush: ToolOutcome[],
+  ): Promise<void> {
     const s = this.write(lease);
     this.applyOutcomes(s, flush);
     if (s.steps.some((x) => x.index === step.index)) throw new Error(`step ${step.index} already recorded`);
@@ -125,7 +138,12 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     if (s) s.job.cancelRequested = true;
   }
 
-  decide(jobId: string, callId: string, approval: 'approved' | 'rejected' | 'expired', reason?: string): void {
+  decide(
+    jobId: string,
+    callId: string,
+    approval: 'approved' | 'rejected' | 'expired',
+    reason?: string,
+  ): void {
     const s = this.jobs.get(jobId)!;
     const call = this.call(s, callId);
     call.approval = approval;

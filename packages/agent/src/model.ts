@@ -7,7 +7,12 @@ export interface Usage {
   cacheWriteTokens: number;
 }
 
-export const zeroUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
+export const zeroUsage = (): Usage => ({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+});
 
 /**
  * Why the model stopped. `pause_turn`: the provider paused a long turn and expects it sent back to

@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig, loadDotEnv } from './load.ts';
 export type { Config } from './load.ts';
-export { settings } from './settings.ts';
+export { ConfigError, loadConfig, loadDotEnv } from './load.ts';
 export { createLogger, type Logger } from './logger.ts';
+export { settings } from './settings.ts';

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from './load.ts';
 
 export type { Logger };
@@ -9,11 +9,24 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, n
     name,
     level: config.LOG_LEVEL,
     redact: {
-      paths: ['*.authorization', '*.Authorization', '*.apiKey', '*.api_key', '*.password', '*.secret', 'headers.*'],
+      paths: [
+        '*.authorization',
+        '*.Authorization',
+        '*.apiKey',
+        '*.api_key',
+        '*.password',
+        '*.secret',
+        'headers.*',
+      ],
       censor: '[redacted]',
     },
     ...(config.LOG_PRETTY
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   });
 }

@@ -57,7 +57,9 @@ export class PostgresCheckpointStore implements CheckpointStore {
       FROM j`;
     const job = claimed[0];
     if (!job) {
-      const rows = await this.prisma.$queryRaw<{ status: JobStatus }[]>`SELECT status FROM job WHERE id = ${jobId}::uuid`;
+      const rows = await this.prisma.$queryRaw<
+        { status: JobStatus }[]
+      >`SELECT status FROM job WHERE id = ${jobId}::uuid`;
       return { kind: 'not_runnable', status: rows[0]?.status ?? 'missing' };
     }
     const [steps, calls] = await Promise.all([this.loadSteps(jobId), this.loadCalls(jobId)]);
@@ -100,14 +102,23 @@ export class PostgresCheckpointStore implements CheckpointStore {
             cacheWriteTokens: s.cache_write_tokens,
           },
           costUsd: s.cost_usd,
-          toolCalls: (callsByStep.get(s.index) ?? []).map((c) => ({ id: c.callId, name: c.name, input: c.input })),
+          toolCalls: (callsByStep.get(s.index) ?? []).map((c) => ({
+            id: c.callId,
+            name: c.name,
+            input: c.input,
+          })),
         })),
         toolCalls: calls,
       },
     };
   }
 
-  async recordStep(lease: Lease, step: RecordedStep, calls: NewToolCall[], flush: ToolOutcome[]): Promise<void> {
+  async recordStep(
+    lease: Lease,
+    step: RecordedStep,
+    calls: NewToolCall[],
+    flush: ToolOutcome[],
+  ): Promise<void> {
     const u = step.usage;
     const callRows = calls.map((c) => ({
       call_id: c.callId,
@@ -187,7 +198,9 @@ export class PostgresCheckpointStore implements CheckpointStore {
                  approval_expires_at = ${end.expiresAt}
           FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${end.callId})`,
       ];
-      write.events = [{ type: 'approval', data: { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt } }];
+      write.events = [
+        { type: 'approval', data: { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt } },
+      ];
     }
     await this.fenced(lease, write);
   }
@@ -241,7 +254,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
     const rows = await this.prisma.$queryRaw<{ lease_epoch: number; cancel_requested_at: Date | null }[]>`
       SELECT lease_epoch, cancel_requested_at FROM job WHERE id = ${lease.jobId}::uuid`;
     const row = rows[0];
-    if (row && row.lease_epoch === lease.epoch && row.cancel_requested_at) return new CancelledError(lease.jobId);
+    if (row && row.lease_epoch === lease.epoch && row.cancel_requested_at)
+      return new CancelledError(lease.jobId);
     return new LeaseLostError(lease.jobId);
   }
 

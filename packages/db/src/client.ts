@@ -11,7 +11,10 @@ export interface Db {
 
 /** One Prisma client (through the mandatory pg driver adapter) for a process. */
 export function createDb(databaseUrl: string, options: { maxConnections?: number } = {}): Db {
-  const adapter = new PrismaPg({ connectionString: connectionString(databaseUrl), max: options.maxConnections ?? 10 });
+  const adapter = new PrismaPg({
+    connectionString: connectionString(databaseUrl),
+    max: options.maxConnections ?? 10,
+  });
   const prisma = new PrismaClient({ adapter });
   return { prisma, close: () => prisma.$disconnect() };
 }

@@ -1,7 +1,15 @@
-export { PostgresCheckpointStore, type DeliveriesWritten } from './checkpoint-store.ts';
+export { type DeliveriesWritten, PostgresCheckpointStore } from './checkpoint-store.ts';
 export { createDb, type Db, type Prisma } from './client.ts';
 export { connectionString } from './connection-string.ts';
+export { DeliveriesRepo, type Delivery, type DeliveryAttempt } from './deliveries-repo.ts';
 export { type JobWrite, type WebhookEventType, writeJob } from './job-write.ts';
-export { type ActiveJob, type CreateJobResult, isUuid, type JobEvent, JobsRepo, type NewJob, type StatusObject } from './jobs-repo.ts';
+export {
+  type ActiveJob,
+  type CreateJobResult,
+  isUuid,
+  type JobEvent,
+  JobsRepo,
+  type NewJob,
+  type StatusObject,
+} from './jobs-repo.ts';
 export { ensureDatabase, listMigrations, MIGRATIONS_DIR, MigrationError, migrate } from './migrate.ts';
-export { type Delivery, type DeliveryAttempt, DeliveriesRepo } from './deliveries-repo.ts';

@@ -2,8 +2,9 @@
 // fence: it only matches the expected lease epoch / status), the rows that change with it (steps, tool
 // calls), the durable events that describe it, and — for status changes with a webhook — the outbox
 // row, all in one statement: one round trip, one commit, nothing half-written.
-import { Prisma } from './generated/prisma/client.ts';
+
 import type { Prisma as Client } from './client.ts';
+import { Prisma } from './generated/prisma/client.ts';
 
 export type WebhookEventType = 'job.succeeded' | 'job.failed' | 'job.cancelled' | 'job.waiting_approval';
 

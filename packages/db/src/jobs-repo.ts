@@ -55,7 +55,8 @@ export class JobsRepo {
   constructor(private readonly prisma: Client) {}
 
   async ensureTenant(id: string, name = id): Promise<void> {
-    await this.prisma.$executeRaw`INSERT INTO tenant (id, name) VALUES (${id}, ${name}) ON CONFLICT (id) DO NOTHING`;
+    await this.prisma
+      .$executeRaw`INSERT INTO tenant (id, name) VALUES (${id}, ${name}) ON CONFLICT (id) DO NOTHING`;
   }
 
   async create(input: NewJob): Promise<CreateJobResult> {
@@ -164,7 +165,17 @@ export class JobsRepo {
                  input = coalesce(${input}::jsonb, tool_call.input)
           FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${callId})`,
       ],
-      events: [{ type: 'approval', data: { call_id: callId, decision: approval, reason: decision.reason ?? null, edited: input !== null } }],
+      events: [
+        {
+          type: 'approval',
+          data: {
+            call_id: callId,
+            decision: approval,
+            reason: decision.reason ?? null,
+            edited: input !== null,
+          },
+        },
+      ],
       statusEvent: true,
     });
     if (write.matched) return { kind: 'decided', job: (await this.status(tenantId, jobId))! };
@@ -201,7 +212,12 @@ export class JobsRepo {
   }
 
   /** Durable events of a job after `afterSeq`, oldest first (SSE replay and tail). */
-  async events(tenantId: string, jobId: string, afterSeq: number, limit = 500): Promise<JobEvent[] | undefined> {
+  async events(
+    tenantId: string,
+    jobId: string,
+    afterSeq: number,
+    limit = 500,
+  ): Promise<JobEvent[] | undefined> {
     if (!isUuid(jobId)) return undefined;
     const rows = await this.prisma.$queryRaw<(JobEvent & { found: boolean })[]>`
       SELECT e.seq, e.type, e.data, agentq_iso(e.created_at) AS created_at, true AS found

@@ -1,4 +1,11 @@
-export { InvalidPayloadError, type JobKind, jobKinds, type PayloadOf, parsePayload, QUEUE_NAMES } from './catalog.ts';
+export {
+  InvalidPayloadError,
+  type JobKind,
+  jobKinds,
+  type PayloadOf,
+  parsePayload,
+  QUEUE_NAMES,
+} from './catalog.ts';
 export { channels } from './channels.ts';
 export { createRedis } from './connection.ts';
 export { Queues } from './queues.ts';

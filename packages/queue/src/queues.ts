@@ -44,7 +44,8 @@ export class Queues {
       // A finished BullMQ job with this id would make the add a silent no-op (e.g. a job resumed after
       // approval): clear it first. Waiting, delayed or active ones stay — then the add is a true duplicate.
       const existing = await queue.getJob(jobId);
-      if (existing && (await existing.isCompleted() || await existing.isFailed())) await existing.remove();
+      if (existing && ((await existing.isCompleted()) || (await existing.isFailed())))
+        await existing.remove();
     }
     await queue.add(kind, data, options);
   }

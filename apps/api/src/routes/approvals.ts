@@ -15,7 +15,10 @@ const decisionSchema = z
     input: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
-  .refine((d) => d.decision === 'approve' || d.input === undefined, { message: 'only an approval can edit the input', path: ['input'] });
+  .refine((d) => d.decision === 'approve' || d.input === undefined, {
+    message: 'only an approval can edit the input',
+    path: ['input'],
+  });
 
 export function approvalRoutes(jobs: JobsRepo, queues: Queues, redis: Redis, prefix: string): Router {
   const router = Router();

@@ -13,8 +13,7 @@ import { abortOnClose } from './jobs.ts';
 const HEARTBEAT_MS = 15_000;
 const cursor = z.coerce.number().int().min(0).optional();
 
-const isEnd = (e: JobEvent) =>
-  e.type === 'status' && isTerminal((e.data as { status: JobStatus }).status);
+const isEnd = (e: JobEvent) => e.type === 'status' && isTerminal((e.data as { status: JobStatus }).status);
 
 export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
   const router = Router();
@@ -24,7 +23,9 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
       const tenant = tenantOf(res);
       const id = String(req.params.id);
       let after =
-        parse(cursor, req.get('last-event-id'), 'Last-Event-ID') ?? parse(cursor, req.query.after, 'after') ?? 0;
+        parse(cursor, req.get('last-event-id'), 'Last-Event-ID') ??
+        parse(cursor, req.query.after, 'after') ??
+        0;
       let batch = await jobs.events(tenant, id, after);
       if (!batch) throw notFound();
 
@@ -41,7 +42,9 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
         for (;;) {
           let ended = false;
           for (const e of batch) {
-            res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, created_at: e.created_at, data: e.data })}\n\n`);
+            res.write(
+              `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, created_at: e.created_at, data: e.data })}\n\n`,
+            );
             after = e.seq;
             ended ||= isEnd(e);
           }

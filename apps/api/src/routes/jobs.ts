@@ -8,11 +8,11 @@ import { classifyAddress } from '@agentq/webhooks';
 import { type Request, type Response, Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { tenantOf } from '../auth.ts';
 import type { SubmitCatalog } from '../catalog.ts';
 import { HttpError, notFound, parse, route } from '../errors.ts';
 import type { JobWatcher } from '../job-watcher.ts';
 import { type SubmitBody, submitSchema } from '../submit-schema.ts';
-import { tenantOf } from '../auth.ts';
 
 export interface JobRoutesDeps {
   config: Config;
@@ -74,7 +74,9 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     '/submit',
     route(async (req, res) => {
       const job = await submit(req, res);
-      res.status(202).json({ job_id: job.job_id, status: job.status, status_url: statusUrl(req, job.job_id) });
+      res
+        .status(202)
+        .json({ job_id: job.job_id, status: job.status, status_url: statusUrl(req, job.job_id) });
     }),
   );
 
@@ -83,7 +85,13 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     route(async (req, res) => {
       const { wait = 30 } = parse(waitQuery, req.query, 'query');
       const job = await submit(req, res);
-      const done = await watcher.waitFor(job.job_id, wait * 1000, () => jobs.status(tenantOf(res), job.job_id), terminal, abortOnClose(res));
+      const done = await watcher.waitFor(
+        job.job_id,
+        wait * 1000,
+        () => jobs.status(tenantOf(res), job.job_id),
+        terminal,
+        abortOnClose(res),
+      );
       if (!done) throw notFound();
       res.status(terminal(done) ? 200 : 202).json({ ...done, status_url: statusUrl(req, job.job_id) });
     }),
@@ -94,7 +102,13 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     route(async (req, res) => {
       const { wait = 0 } = parse(waitQuery, req.query, 'query');
       const id = String(req.params.id);
-      const status = await watcher.waitFor(id, wait * 1000, () => jobs.status(tenantOf(res), id), terminal, abortOnClose(res));
+      const status = await watcher.waitFor(
+        id,
+        wait * 1000,
+        () => jobs.status(tenantOf(res), id),
+        terminal,
+        abortOnClose(res),
+      );
       if (!status) throw notFound();
       res.json(status);
     }),
@@ -116,9 +130,12 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       const cancelled = await jobs.cancel(tenantOf(res), id);
       if (!cancelled) throw notFound();
       if (cancelled.deliveryIds.length > 0) {
-        await Promise.all(cancelled.deliveryIds.map((d) => deps.queues.enqueue('webhookDelivery', { delivery_id: d })));
+        await Promise.all(
+          cancelled.deliveryIds.map((d) => deps.queues.enqueue('webhookDelivery', { delivery_id: d })),
+        );
       }
-      if (cancelled.job.status === 'running') await deps.redis.publish(channels.cancel(config.QUEUE_PREFIX), id);
+      if (cancelled.job.status === 'running')
+        await deps.redis.publish(channels.cancel(config.QUEUE_PREFIX), id);
       await deps.redis.publish(channels.jobChanged(config.QUEUE_PREFIX), id);
       res.status(cancelled.job.status === 'cancelled' ? 200 : 202).json(cancelled.job);
     }),
@@ -130,7 +147,9 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
 function checkWebhook(config: Config, webhookUrl: string | undefined): void {
   if (!webhookUrl) return;
   const refuse = (message: string) => {
-    throw new HttpError(400, 'invalid_request', `webhook_url: ${message}`, [{ field: 'webhook_url', message }]);
+    throw new HttpError(400, 'invalid_request', `webhook_url: ${message}`, [
+      { field: 'webhook_url', message },
+    ]);
   };
   if (!config.WEBHOOK_SECRET) refuse('this deployment has no WEBHOOK_SECRET, so it cannot sign webhooks');
   const url = new URL(webhookUrl);
@@ -138,18 +157,25 @@ function checkWebhook(config: Config, webhookUrl: string | undefined): void {
   if (config.WEBHOOK_ALLOW_PRIVATE) return;
   // Literal addresses are refused now; host names are checked after DNS resolution at every delivery.
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) refuse('points to this machine (private destinations are not allowed)');
+  if (host === 'localhost' || host.endsWith('.localhost'))
+    refuse('points to this machine (private destinations are not allowed)');
   const problem = isIP(host) ? classifyAddress(host) : undefined;
   if (problem) refuse(`points to a non-public address (${problem.reason})`);
 }
 
 function checkRunnable(catalog: SubmitCatalog, model: string, body: SubmitBody): void {
   const problem = catalog.modelProblem(model);
-  if (problem) throw new HttpError(400, 'model_unavailable', `model: ${problem}`, [{ field: 'model', message: problem }]);
-  if (model === 'scripted' && (!body.script || body.script.length === 0)) {
-    throw new HttpError(400, 'invalid_request', 'script: required (a non-empty array of turns) when model is "scripted"', [
-      { field: 'script', message: 'required when model is "scripted"' },
+  if (problem)
+    throw new HttpError(400, 'model_unavailable', `model: ${problem}`, [
+      { field: 'model', message: problem },
     ]);
+  if (model === 'scripted' && (!body.script || body.script.length === 0)) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'script: required (a non-empty array of turns) when model is "scripted"',
+      [{ field: 'script', message: 'required when model is "scripted"' }],
+    );
   }
   const names = [...(body.tools ?? []), ...(body.approval ?? [])];
   const unknown = catalog.unknownTools(names);
