@@ -1,14 +1,16 @@
 // Redis is not the source of truth. Every RECONCILE_INTERVAL_MS one worker (whoever takes the lock)
-// compares Postgres with the queues and re-enqueues what Redis lost: jobs Postgres says are queued, and
-// running jobs whose worker is gone. A running job whose worker is alive is left alone (after a Redis
-// restart it keeps running and records its end in Postgres); an absent owner is confirmed on a second
-// pass before its job is taken, so a worker that is only slow to re-register its heartbeat keeps its job.
+// compares Postgres with the queues and re-enqueues every job Postgres says is queued or running that Redis
+// has lost. A running job whose worker is still alive is safe to re-enqueue: the processor's liveness gate
+// (run-processor.ts) delays it until that worker is gone or done, instead of taking it over.
 import type { Config, Logger } from '@agentq/config';
 import type { ActiveJob, JobsRepo } from '@agentq/db';
 import type { Queues } from '@agentq/queue';
 import type { Redis } from 'ioredis';
 
 export const workerAliveKey = (prefix: string, workerId: string): string => `${prefix}:worker:${workerId}`;
+/** Each worker refreshes its liveness key this often; the key expires after HEARTBEAT_TTL_MS without it. */
+export const HEARTBEAT_MS = 1_000;
+export const HEARTBEAT_TTL_MS = 3_000;
 
 const IN_QUEUE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
@@ -25,7 +27,6 @@ export interface ReconcilerDeps {
 
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
-  private readonly suspects = new Set<string>();
   private busy = false;
 
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -67,27 +68,16 @@ export class Reconciler {
   }
 
   private async reconcileRuns(): Promise<string[]> {
-    const { jobs, queues, redis, config } = this.deps;
+    const { jobs, queues } = this.deps;
     const active = await jobs.activeJobs();
     const queue = queues.queue('agentRun');
     const requeued: string[] = [];
-    const stillSuspect = new Set<string>();
     const check = async (job: ActiveJob) => {
-      const state = await queue.getJobState(job.id);
-      if (IN_QUEUE.has(state)) return;
-      if (job.status === 'running' && job.lease_owner) {
-        if (await redis.exists(workerAliveKey(config.QUEUE_PREFIX, job.lease_owner))) return;
-        if (!this.suspects.has(job.id)) {
-          stillSuspect.add(job.id);
-          return;
-        }
-      }
+      if (IN_QUEUE.has(await queue.getJobState(job.id))) return;
       await queues.enqueueRun(job.id, job.tenant_id);
       requeued.push(job.id);
     };
     for (let i = 0; i < active.length; i += 100) await Promise.all(active.slice(i, i + 100).map(check));
-    this.suspects.clear();
-    for (const id of stillSuspect) this.suspects.add(id);
     return requeued;
   }
 }

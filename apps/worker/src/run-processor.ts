@@ -15,7 +15,7 @@ import {
 } from '@agentq/agent';
 import type { Config, Logger } from '@agentq/config';
 import { parsePayload, type RunConfig, runConfigSchema } from '@agentq/queue';
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 
 /** What a run needs from the deployment: models and tools (wired in main.ts, or by tests). */
 export interface Runtime {
@@ -49,13 +49,28 @@ export interface RunProcessorDeps {
   /** Live runs of this process, so a cancel message or shutdown can abort them. */
   running: Map<string, AbortController>;
   onChange(jobId: string): void;
+  /** The worker currently holding the job's lease, if any. */
+  leaseOwner(jobId: string): Promise<string | undefined>;
+  /** Whether the worker holding a lease is still alive (its heartbeat key exists). */
+  ownerAlive(owner: string): Promise<boolean>;
 }
+
+/** How long a run waits before looking again when its job's owner is still alive. */
+const OWNER_ALIVE_RECHECK_MS = 2_000;
 
 export function createRunProcessor(deps: RunProcessorDeps) {
   const { store, config, log, workerId } = deps;
 
   return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
     const { job_id: jobId } = parsePayload('agentRun', job.data);
+    // Liveness gate: BullMQ may hand out a job whose worker is alive (a lost Redis, a stall false positive).
+    // Taking it over would interrupt a healthy run mid-call; wait for that worker to finish or die instead.
+    const owner = await deps.leaseOwner(jobId);
+    if (owner && owner !== workerId && (await deps.ownerAlive(owner))) {
+      log.debug({ job_id: jobId, owner }, 'job is held by a live worker; looking again later');
+      await job.moveToDelayed(Date.now() + OWNER_ALIVE_RECHECK_MS, token);
+      throw new DelayedError();
+    }
     const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS);
     if (claim.kind === 'not_runnable') {
       log.debug({ job_id: jobId, status: claim.status }, 'nothing to run');
@@ -135,7 +150,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         // Hand the job back at once so another worker resumes it from the checkpoint.
         await store.release(lease);
         jobLog.info('shutting down: job handed back');
-        if (token) await job.moveToWait(token);
+        // The queue entry may be gone (Redis restarted); the reconciler re-enqueues a released job anyway.
+        if (token) await job.moveToWait(token).catch(() => {});
         throw new WaitingError();
       }
       if (error instanceof JobFailure || error instanceof CancelledError) {

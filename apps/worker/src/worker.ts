@@ -7,7 +7,7 @@ import type { Config, Logger } from '@agentq/config';
 import type { JobsRepo } from '@agentq/db';
 import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
-import { Reconciler, workerAliveKey } from './reconciler.ts';
+import { HEARTBEAT_MS, HEARTBEAT_TTL_MS, Reconciler, workerAliveKey } from './reconciler.ts';
 import { createRunProcessor, type Runtime, ShutdownSignal } from './run-processor.ts';
 
 export interface WorkerDeps {
@@ -54,7 +54,14 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   };
   const runWorker = new Worker(
     jobKinds.agentRun.queue,
-    createRunProcessor({ ...deps, workerId: id, running, onChange }),
+    createRunProcessor({
+      ...deps,
+      workerId: id,
+      running,
+      onChange,
+      leaseOwner: (jobId) => deps.jobs.leaseOwner(jobId),
+      ownerAlive: async (owner) => (await publisher.exists(workerAliveKey(prefix, owner))) === 1,
+    }),
     { connection: bullConnection, prefix, concurrency: config.WORKER_CONCURRENCY, ...lockOptions },
   );
   const others = Object.entries(deps.processors ?? {}).map(
@@ -80,11 +87,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     running.get(jobId)?.abort(new CancelledError(jobId));
   });
 
-  // Liveness: the reconciler leaves a running job alone while its owner is alive (e.g. after a Redis restart).
+  // Liveness: no worker takes over a job whose owner still beats (see the gate in run-processor.ts).
   const heartbeatKey = workerAliveKey(prefix, id);
-  const beat = () => publisher.set(heartbeatKey, '1', 'PX', config.WORKER_LOCK_MS).catch(() => {});
+  const beat = () => publisher.set(heartbeatKey, '1', 'PX', HEARTBEAT_TTL_MS).catch(() => {});
   await beat();
-  const heartbeat = setInterval(beat, Math.max(250, Math.floor(config.WORKER_LOCK_MS / 3)));
+  const heartbeat = setInterval(beat, HEARTBEAT_MS);
 
   const reconciler = new Reconciler({ ...deps, redis: publisher, workerId: id });
   reconciler.start();

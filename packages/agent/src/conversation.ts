@@ -36,7 +36,7 @@ export function fitToBudget(history: Message[], task: Message, turns: Message[],
     const group = turns.slice(start, i);
     const cost = group.reduce((n, m) => n + estimateTokens(m), 0);
     if (total + cost > budget && keptTurns.length > 0) {
-      droppedTurns = start;
+      droppedTurns = i;
       break;
     }
     total += cost;

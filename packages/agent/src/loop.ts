@@ -187,6 +187,24 @@ async function resolveCall(
     return { result };
   }
 
+  // Found running: its worker died mid-call, so its outcome is unknown — whatever a human approved before
+  // (an approval covers one execution). Re-runnable policies just run again with the same key below.
+  if (call.status === 'running' && !rerunnable(tool.policy)) {
+    if (tool.policy === 'never') {
+      throw new JobFailure(
+        'outcome_unknown',
+        `the worker stopped while ${call.name} (call ${call.callId}) was running; its retry policy is "never", so it was not run again`,
+        { call_id: call.callId, idempotency_key: call.idempotencyKey },
+      );
+    }
+    return {
+      waiting: waitFor(
+        run,
+        call,
+        `outcome unknown: the worker stopped while ${call.name} was running. Approve to run it again with the same idempotency key, or reject.`,
+      ),
+    };
+  }
   switch (call.approval) {
     case 'rejected': {
       const result = errorResult(
@@ -205,24 +223,8 @@ async function resolveCall(
     case 'pending':
       return { waiting: waitFor(run, call, call.approvalReason ?? `${call.name} needs approval`) };
     case 'approved':
-      break; // a human said run it (again)
+      break; // a human said run it
     default:
-      if (call.status === 'running' && !rerunnable(tool.policy)) {
-        if (tool.policy === 'never') {
-          throw new JobFailure(
-            'outcome_unknown',
-            `the worker stopped while ${call.name} (call ${call.callId}) was running; its retry policy is "never", so it was not run again`,
-            { call_id: call.callId, idempotency_key: call.idempotencyKey },
-          );
-        }
-        return {
-          waiting: waitFor(
-            run,
-            call,
-            `outcome unknown: the worker stopped while ${call.name} was running. Approve to run it again with the same idempotency key, or reject.`,
-          ),
-        };
-      }
       if (run.policy.needsApproval(tool))
         return { waiting: waitFor(run, call, `${call.name} needs approval`) };
   }
@@ -299,10 +301,11 @@ async function execute(
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    // Always attached, so a tool that rejects after the abort never leaves an unhandled rejection.
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

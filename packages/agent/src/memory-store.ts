@@ -98,6 +98,8 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     s.job.stepsUsed += 1;
     s.job.usage.inputTokens += step.usage.inputTokens;
     s.job.usage.outputTokens += step.usage.outputTokens;
+    s.job.usage.cacheReadTokens += step.usage.cacheReadTokens;
+    s.job.usage.cacheWriteTokens += step.usage.cacheWriteTokens;
     s.job.costUsd += step.costUsd;
   }
 

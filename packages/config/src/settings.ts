@@ -11,7 +11,11 @@ const url = (protocols: string[]) =>
   z
     .string()
     .url()
-    .refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
+    // zod keeps running refinements after .url() fails, so parse defensively.
+    .refine(
+      (u) => URL.canParse(u) && protocols.includes(new URL(u).protocol),
+      `must start with ${protocols.join(' or ')}`,
+    );
 const list = z.string().transform((s) =>
   s
     .split(',')
@@ -70,7 +74,7 @@ export const settings = {
     "BullMQ lock duration; a dead worker's job is taken over after about this long",
     '10000',
   ),
-  WORKER_STALLED_INTERVAL_MS: s(int(500), 'how often workers look for jobs whose worker died', '5000'),
+  WORKER_STALLED_INTERVAL_MS: s(int(500), 'how often workers look for jobs whose worker died', '3000'),
   SHUTDOWN_GRACE_MS: s(
     int(0),
     'on SIGTERM, how long in-flight runs may continue before they are handed back',

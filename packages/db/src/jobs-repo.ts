@@ -228,6 +228,12 @@ export class JobsRepo {
     return rows.filter((r) => r.seq !== null).map(({ found: _, ...e }) => e);
   }
 
+  async leaseOwner(jobId: string): Promise<string | undefined> {
+    const rows = await this.prisma.$queryRaw<{ lease_owner: string | null }[]>`
+      SELECT lease_owner FROM job WHERE id = ${jobId}::uuid`;
+    return rows[0]?.lease_owner ?? undefined;
+  }
+
   /** Jobs Postgres says should be in the queue (queued or running), for the reconciler. */
   async activeJobs(limit = 10_000): Promise<ActiveJob[]> {
     return this.prisma.$queryRaw<ActiveJob[]>`

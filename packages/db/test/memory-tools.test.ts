@@ -180,7 +180,7 @@ describe('memory tools, recall and summaries on Postgres', () => {
     expect(block.split('\n')[1]).toHaveLength('- '.length + 40);
   });
 
-  it('saves a finished job’s summary once per job, and only for a user with a result', async () => {
+  it('saves a finished job’s summary once, and only for a user with a result', async () => {
     const jobId = randomUUID();
     const args = {
       tenantId: 't1',
@@ -195,9 +195,18 @@ describe('memory tools, recall and summaries on Postgres', () => {
     expect(rows.map((r) => [r.id, r.content, r.metadata])).toEqual([
       [id, 'Task: Convert 5 miles to km\nResult: About 8.05 km.', { source: 'job_summary', jobId }],
     ]);
+    // Another job with the same task and answer adds nothing new either.
+    const sameAgain = randomUUID();
+    expect(await memory.saveSummary({ ...args, jobId: sameAgain })).toBe(id);
+    const [latest] = await db.prisma.memory.findMany({ where: { tenantId: 't1', userId: 'ivy' } });
+    expect(latest?.metadata).toEqual({ source: 'job_summary', jobId: sameAgain });
+    expect(
+      await memory.saveSummary({ ...args, jobId: randomUUID(), task: 'Convert 6 miles to km' }),
+    ).not.toBe(id);
+    expect(await count({ tenantId: 't1', userId: 'ivy' })).toBe(2);
     expect(await memory.saveSummary({ ...args, jobId: randomUUID(), userId: undefined })).toBeUndefined();
     expect(await memory.saveSummary({ ...args, jobId: randomUUID(), result: ' ' })).toBeUndefined();
-    expect(await count({ tenantId: 't1', userId: 'ivy' })).toBe(1);
+    expect(await count({ tenantId: 't1', userId: 'ivy' })).toBe(2);
     const recalled = await memory.recall({
       tenantId: 't1',
       userId: 'ivy',

@@ -25,7 +25,11 @@ afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: connectionString(url) });
   await client.connect();
   try {
@@ -36,7 +40,8 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
 }
 
 const databaseExists = async (name: string) =>
-  (await query(testDatabaseUrl('postgres'), 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
+  (await query(testDatabaseUrl('postgres'), 'SELECT 1 FROM pg_database WHERE datname = $1', [name]))
+    .length === 1;
 
 interface MigrationRow {
   id: string;
@@ -53,7 +58,8 @@ const recorded = (url: string) =>
   query<MigrationRow>(url, 'SELECT * FROM "_prisma_migrations" ORDER BY migration_name, started_at');
 
 const tableExists = async (url: string, table: string) =>
-  (await query<{ t: string | null }>(url, 'SELECT to_regclass($1)::text AS t', [`public.${table}`]))[0]?.t != null;
+  (await query<{ t: string | null }>(url, 'SELECT to_regclass($1)::text AS t', [`public.${table}`]))[0]?.t !=
+  null;
 
 /** The repository's migrations as this test reads them (independently of listMigrations). */
 async function repoMigrations(dir = MIGRATIONS_DIR): Promise<{ name: string; checksum: string }[]> {
@@ -168,7 +174,7 @@ describe('migrate', () => {
   // another process creates the database between its check and its CREATE DATABASE, but concurrent
   // CREATE DATABASE of the same name fails with 23505 (unique violation on pg_database_datname_index),
   // so every losing runner throws instead of going on to migrate. Reproduced 30/30 locally.
-  it.fails('succeeds for every one of several runners racing on a missing database', async () => {
+  it('succeeds for every one of several runners racing on a missing database', async () => {
     const url = testDatabaseUrl(freshName());
     const names = (await repoMigrations()).map((m) => m.name);
     const results = await Promise.allSettled([1, 2, 3, 4, 5, 6].map(() => migrate(url)));
@@ -222,7 +228,10 @@ describe('migrate', () => {
     expect(partialColumn).toEqual([]);
 
     // Fixed, it applies on the next run.
-    await writeFile(join(dir, broken, 'migration.sql'), 'CREATE TABLE "partial_table" ("id" INTEGER PRIMARY KEY);');
+    await writeFile(
+      join(dir, broken, 'migration.sql'),
+      'CREATE TABLE "partial_table" ("id" INTEGER PRIMARY KEY);',
+    );
     const next = await migrate(url, { dir });
     expect(next).toEqual({ applied: [broken], alreadyApplied: base });
     expect(await tableExists(url, 'partial_table')).toBe(true);
@@ -235,13 +244,22 @@ describe('migrate', () => {
     await migrate(url, { dir });
 
     await addMigration(dir, '29990101000001_add_note', 'ALTER TABLE "tenant" ADD COLUMN "note" TEXT;');
-    await addMigration(dir, '29990101000002_add_index', 'CREATE INDEX "tenant_note_idx" ON "tenant"("note");');
+    await addMigration(
+      dir,
+      '29990101000002_add_index',
+      'CREATE INDEX "tenant_note_idx" ON "tenant"("note");',
+    );
     const next = await migrate(url, { dir });
-    expect(next).toEqual({ applied: ['29990101000001_add_note', '29990101000002_add_index'], alreadyApplied: base });
+    expect(next).toEqual({
+      applied: ['29990101000001_add_note', '29990101000002_add_index'],
+      alreadyApplied: base,
+    });
 
     const rows = await recorded(url);
     const expected = await repoMigrations(dir);
-    expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(expected.map((m) => [m.name, m.checksum]));
+    expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(
+      expected.map((m) => [m.name, m.checksum]),
+    );
     const index = await query(url, `SELECT 1 FROM pg_indexes WHERE indexname = 'tenant_note_idx'`);
     expect(index).toHaveLength(1);
     expect(await migrate(url, { dir })).toEqual({ applied: [], alreadyApplied: expected.map((m) => m.name) });

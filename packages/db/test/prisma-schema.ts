@@ -58,7 +58,17 @@ export interface PrismaModel {
   relations: Relation[];
 }
 
-const SCALARS = new Set(['String', 'Int', 'BigInt', 'Boolean', 'Float', 'Decimal', 'DateTime', 'Json', 'Bytes']);
+const SCALARS = new Set([
+  'String',
+  'Int',
+  'BigInt',
+  'Boolean',
+  'Float',
+  'Decimal',
+  'DateTime',
+  'Json',
+  'Bytes',
+]);
 const FIELD_ATTRIBUTES = new Set(['id', 'unique', 'default', 'map', 'relation', 'updatedAt']);
 const BLOCK_ATTRIBUTES = new Set(['id', 'unique', 'index', 'map']);
 
@@ -297,9 +307,11 @@ export function parsePrismaSchema(source: string): PrismaModel[] {
         const e = /^(\w+)(?:\((.*)\))?$/.exec(entry);
         if (!e) throw new Error(`cannot parse index entry ${entry} on ${m.name}`);
         const opts = parseArgs(e[2]);
-        for (const k of opts.keys()) if (k !== 'sort') throw new Error(`unsupported index option ${k} on ${m.name}`);
+        for (const k of opts.keys())
+          if (k !== 'sort') throw new Error(`unsupported index option ${k} on ${m.name}`);
         const sort = opts.get('sort');
-        if (sort !== undefined && sort !== 'Asc' && sort !== 'Desc') throw new Error(`unsupported sort ${sort}`);
+        if (sort !== undefined && sort !== 'Asc' && sort !== 'Desc')
+          throw new Error(`unsupported sort ${sort}`);
         return { column: columnOf(m.name, e[1]!), desc: sort === 'Desc' };
       });
       const map = args.has('map') ? unquote(args.get('map')!) : undefined;
@@ -372,7 +384,9 @@ export function expectedSqlType(c: ScalarColumn): string {
       break;
   }
   if (base === undefined) {
-    throw new Error(`no SQL type known for ${c.type}${n ? ` @db.${n.name}(${n.args.join(', ')})` : ''} (${c.column})`);
+    throw new Error(
+      `no SQL type known for ${c.type}${n ? ` @db.${n.name}(${n.args.join(', ')})` : ''} (${c.column})`,
+    );
   }
   return c.list ? `${base}[]` : base;
 }

@@ -22,6 +22,7 @@ import {
   type PrismaModel,
   parsePrismaSchema,
   prismaNames,
+  type ScalarColumn,
 } from './prisma-schema.ts';
 
 const SCHEMA_PATH = new URL('../../../prisma/schema.prisma', import.meta.url);
@@ -113,8 +114,16 @@ async function readCatalog(client: pg.ClientBase): Promise<Catalog> {
 
 // ---- the comparison ----------------------------------------------------------------------------------
 
-const ACTIONS: Record<string, string> = { Cascade: 'c', Restrict: 'r', NoAction: 'a', SetNull: 'n', SetDefault: 'd' };
-const ACTION_NAMES: Record<string, string> = Object.fromEntries(Object.entries(ACTIONS).map(([k, v]) => [v, k]));
+const ACTIONS: Record<string, string> = {
+  Cascade: 'c',
+  Restrict: 'r',
+  NoAction: 'a',
+  SetNull: 'n',
+  SetDefault: 'd',
+};
+const ACTION_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(ACTIONS).map(([k, v]) => [v, k]),
+);
 
 const describeIndex = (unique: boolean, cols: { column: string; desc: boolean }[]) =>
   `${unique ? 'unique index' : 'index'} (${cols.map((c) => (c.desc ? `${c.column} DESC` : c.column)).join(', ')})`;
@@ -149,25 +158,33 @@ function compareSchema(models: PrismaModel[], catalog: Catalog): string[] {
       if (sql.type !== type) problems.push(`${name} is ${sql.type} in SQL, but the schema says ${type}`);
       const nullable = col.optional || col.list;
       if (nullable && sql.not_null) {
-        problems.push(`${name} is NOT NULL in SQL, but the schema says ${col.list ? 'list (Prisma emits it nullable)' : 'optional'}`);
+        problems.push(
+          `${name} is NOT NULL in SQL, but the schema says ${col.list ? 'list (Prisma emits it nullable)' : 'optional'}`,
+        );
       }
-      if (!nullable && !sql.not_null) problems.push(`${name} allows NULL in SQL, but the schema says required`);
+      if (!nullable && !sql.not_null)
+        problems.push(`${name} allows NULL in SQL, but the schema says required`);
       const dflt = expectedSqlDefault(col);
       if ((sql.default ?? undefined) !== dflt) {
-        problems.push(`${name} has default ${sql.default ?? 'none'} in SQL, but the schema says ${dflt ?? 'none'}`);
+        problems.push(
+          `${name} has default ${sql.default ?? 'none'} in SQL, but the schema says ${dflt ?? 'none'}`,
+        );
       }
     }
     const fieldColumns = new Set(model.columns.map((c) => c.column));
     for (const column of sqlColumns.keys()) {
-      if (!fieldColumns.has(column)) problems.push(`${where}: column "${column}" exists in SQL but no field maps to it`);
+      if (!fieldColumns.has(column))
+        problems.push(`${where}: column "${column}" exists in SQL but no field maps to it`);
     }
 
     // Primary key.
     const tableIndexes = catalog.indexes.filter((i) => i.table === t);
     const pk = tableIndexes.find((i) => i.primary);
     const expectedPk = model.primaryKey;
-    if (!expectedPk && pk) problems.push(`${where}: SQL has primary key (${pk.columns.join(', ')}) but the schema none`);
-    if (expectedPk && !pk) problems.push(`${where}: primary key (${expectedPk.columns.join(', ')}) is missing in SQL`);
+    if (!expectedPk && pk)
+      problems.push(`${where}: SQL has primary key (${pk.columns.join(', ')}) but the schema none`);
+    if (expectedPk && !pk)
+      problems.push(`${where}: primary key (${expectedPk.columns.join(', ')}) is missing in SQL`);
     if (expectedPk && pk) {
       if (pk.columns.join(',') !== expectedPk.columns.join(',')) {
         problems.push(
@@ -175,7 +192,8 @@ function compareSchema(models: PrismaModel[], catalog: Catalog): string[] {
         );
       }
       const name = expectedPk.map ?? prismaNames.primaryKey(t);
-      if (pk.name !== name) problems.push(`${where}: primary key is named "${pk.name}" in SQL, Prisma expects "${name}"`);
+      if (pk.name !== name)
+        problems.push(`${where}: primary key is named "${pk.name}" in SQL, Prisma expects "${name}"`);
     }
 
     // Unique and plain indexes: exactly the declared ones, column order and sort order included.
@@ -197,14 +215,20 @@ function compareSchema(models: PrismaModel[], catalog: Catalog): string[] {
       matched.add(found.i);
       const cols = ix.columns.map((c) => c.column);
       const name = nameOf(ix, unique ? prismaNames.unique(t, cols) : prismaNames.index(t, cols));
-      if (found.i.name !== name) problems.push(`${where}: ${want} is named "${found.i.name}" in SQL, Prisma expects "${name}"`);
-      if (found.i.method !== 'btree') problems.push(`${where}: ${want} uses ${found.i.method} in SQL, Prisma expects btree`);
-      if (found.i.partial) problems.push(`${where}: ${want} is partial in SQL; the schema can't express that`);
-      if (found.i.included > 0) problems.push(`${where}: ${want} has INCLUDE columns in SQL; the schema has none`);
+      if (found.i.name !== name)
+        problems.push(`${where}: ${want} is named "${found.i.name}" in SQL, Prisma expects "${name}"`);
+      if (found.i.method !== 'btree')
+        problems.push(`${where}: ${want} uses ${found.i.method} in SQL, Prisma expects btree`);
+      if (found.i.partial)
+        problems.push(`${where}: ${want} is partial in SQL; the schema can't express that`);
+      if (found.i.included > 0)
+        problems.push(`${where}: ${want} has INCLUDE columns in SQL; the schema has none`);
     }
     for (const a of actual) {
       if (!matched.has(a.i)) {
-        problems.push(`${where}: ${describeIndex(a.i.unique, a.cols)} "${a.i.name}" exists in SQL but not in the schema`);
+        problems.push(
+          `${where}: ${describeIndex(a.i.unique, a.cols)} "${a.i.name}" exists in SQL but not in the schema`,
+        );
       }
     }
 
@@ -229,13 +253,18 @@ function compareSchema(models: PrismaModel[], catalog: Catalog): string[] {
       const onDelete = rel.onDelete ?? (rel.optional ? 'SetNull' : 'Restrict');
       const onUpdate = rel.onUpdate ?? 'Cascade';
       if (fk.on_delete !== ACTIONS[onDelete]) {
-        problems.push(`${where}: ${want} is ON DELETE ${ACTION_NAMES[fk.on_delete]} in SQL, but the schema says ${onDelete}`);
+        problems.push(
+          `${where}: ${want} is ON DELETE ${ACTION_NAMES[fk.on_delete]} in SQL, but the schema says ${onDelete}`,
+        );
       }
       if (fk.on_update !== ACTIONS[onUpdate]) {
-        problems.push(`${where}: ${want} is ON UPDATE ${ACTION_NAMES[fk.on_update]} in SQL, but the schema says ${onUpdate}`);
+        problems.push(
+          `${where}: ${want} is ON UPDATE ${ACTION_NAMES[fk.on_update]} in SQL, but the schema says ${onUpdate}`,
+        );
       }
       const name = rel.map ?? prismaNames.foreignKey(t, rel.fields);
-      if (fk.name !== name) problems.push(`${where}: ${want} is named "${fk.name}" in SQL, Prisma expects "${name}"`);
+      if (fk.name !== name)
+        problems.push(`${where}: ${want} is named "${fk.name}" in SQL, Prisma expects "${name}"`);
     }
     for (const f of fks) {
       if (!usedFks.has(f)) {
@@ -309,6 +338,19 @@ describe('the schema parser', () => {
     }
   `;
 
+  /** A parsed scalar column with the parser's defaults for everything not given. */
+  const col = (c: Partial<ScalarColumn> & { field: string; type: string }): ScalarColumn => ({
+    column: c.field,
+    list: false,
+    optional: false,
+    native: undefined,
+    id: false,
+    unique: false,
+    default: undefined,
+    ...c,
+  });
+  const asc = (column: string) => ({ column, desc: false });
+
   it('reads models, scalar columns, keys, indexes and relations of a tiny schema', () => {
     const parsed = parsePrismaSchema(tiny);
     expect(parsed).toEqual([
@@ -316,13 +358,19 @@ describe('the schema parser', () => {
         name: 'Owner',
         table: 'owner',
         columns: [
-          { field: 'id', column: 'id', type: 'String', list: false, optional: false, native: { name: 'Uuid', args: [] }, id: true, unique: false, default: undefined },
-          { field: 'email', column: 'email', type: 'String', list: false, optional: false, native: undefined, id: false, unique: true, default: undefined },
-          { field: 'note', column: 'the_note', type: 'String', list: false, optional: true, native: undefined, id: false, unique: false, default: '"a // not a comment"' },
-          { field: 'scores', column: 'scores', type: 'Float', list: true, optional: false, native: { name: 'Real', args: [] }, id: false, unique: false, default: undefined },
+          col({ field: 'id', type: 'String', native: { name: 'Uuid', args: [] }, id: true }),
+          col({ field: 'email', type: 'String', unique: true }),
+          col({
+            field: 'note',
+            column: 'the_note',
+            type: 'String',
+            optional: true,
+            default: '"a // not a comment"',
+          }),
+          col({ field: 'scores', type: 'Float', list: true, native: { name: 'Real', args: [] } }),
         ],
         primaryKey: { columns: ['id'], map: undefined },
-        uniques: [{ columns: [{ column: 'email', desc: false }], map: 'owner_email_unique' }],
+        uniques: [{ columns: [asc('email')], map: 'owner_email_unique' }],
         indexes: [],
         relations: [],
       },
@@ -330,17 +378,31 @@ describe('the schema parser', () => {
         name: 'Pet',
         table: 'Pet',
         columns: [
-          { field: 'ownerId', column: 'owner_id', type: 'String', list: false, optional: false, native: { name: 'Uuid', args: [] }, id: false, unique: false, default: undefined },
-          { field: 'n', column: 'n', type: 'Int', list: false, optional: false, native: undefined, id: false, unique: false, default: '0' },
-          { field: 'price', column: 'price', type: 'Decimal', list: false, optional: false, native: { name: 'Decimal', args: ['10', '2'] }, id: false, unique: false, default: undefined },
-          { field: 'at', column: 'at', type: 'DateTime', list: false, optional: false, native: { name: 'Timestamptz', args: ['3'] }, id: false, unique: false, default: 'now()' },
-          { field: 'data', column: 'data', type: 'Json', list: false, optional: false, native: undefined, id: false, unique: false, default: '"{}"' },
+          col({ field: 'ownerId', column: 'owner_id', type: 'String', native: { name: 'Uuid', args: [] } }),
+          col({ field: 'n', type: 'Int', default: '0' }),
+          col({ field: 'price', type: 'Decimal', native: { name: 'Decimal', args: ['10', '2'] } }),
+          col({
+            field: 'at',
+            type: 'DateTime',
+            native: { name: 'Timestamptz', args: ['3'] },
+            default: 'now()',
+          }),
+          col({ field: 'data', type: 'Json', default: '"{}"' }),
         ],
         primaryKey: { columns: ['owner_id', 'n'], map: undefined },
-        uniques: [{ columns: [{ column: 'n', desc: false }, { column: 'price', desc: false }], map: undefined }],
-        indexes: [{ columns: [{ column: 'owner_id', desc: false }, { column: 'at', desc: true }], map: 'pet_custom_idx' }],
+        uniques: [{ columns: [asc('n'), asc('price')], map: undefined }],
+        indexes: [{ columns: [asc('owner_id'), { column: 'at', desc: true }], map: 'pet_custom_idx' }],
         relations: [
-          { field: 'owner', target: 'Owner', fields: ['owner_id'], references: ['id'], onDelete: 'Cascade', onUpdate: undefined, map: undefined, optional: false },
+          {
+            field: 'owner',
+            target: 'Owner',
+            fields: ['owner_id'],
+            references: ['id'],
+            onDelete: 'Cascade',
+            onUpdate: undefined,
+            map: undefined,
+            optional: false,
+          },
         ],
       },
     ]);
@@ -366,9 +428,13 @@ describe('the schema parser', () => {
 
   it('refuses what it does not understand instead of skipping it', () => {
     expect(() => parsePrismaSchema('enum Color {\n  RED\n}')).toThrow(/unsupported block "enum"/);
-    expect(() => parsePrismaSchema('model A {\n  id String @id @ignore\n}')).toThrow(/unsupported attribute @ignore/);
+    expect(() => parsePrismaSchema('model A {\n  id String @id @ignore\n}')).toThrow(
+      /unsupported attribute @ignore/,
+    );
     expect(() => parsePrismaSchema('model A {\n  id Color @id\n}')).toThrow(/unsupported type Color/);
-    expect(() => parsePrismaSchema('model A {\n  id String @id\n  @@fulltext([id])\n}')).toThrow(/@@fulltext/);
+    expect(() => parsePrismaSchema('model A {\n  id String @id\n  @@fulltext([id])\n}')).toThrow(
+      /@@fulltext/,
+    );
     expect(() => parsePrismaSchema('model A {\n  id String @id')).toThrow(/unterminated/);
   });
 
@@ -376,32 +442,100 @@ describe('the schema parser', () => {
     // Counted independently of the parser: every `model X {` line.
     const modelLines = schemaSource.match(/^model\s+\w+\s*\{/gm) ?? [];
     expect(models).toHaveLength(modelLines.length);
-    expect(models.map((m) => m.name)).toEqual(expect.arrayContaining([
-      'Tenant', 'ApiKey', 'Job', 'Step', 'ToolCall', 'JobEvent', 'WebhookDelivery', 'WebhookAttempt',
-      'Schedule', 'SessionMessage', 'Memory',
-    ]));
+    expect(models.map((m) => m.name)).toEqual(
+      expect.arrayContaining([
+        'Tenant',
+        'ApiKey',
+        'Job',
+        'Step',
+        'ToolCall',
+        'JobEvent',
+        'WebhookDelivery',
+        'WebhookAttempt',
+        'Schedule',
+        'SessionMessage',
+        'Memory',
+      ]),
+    );
     const job = models.find((m) => m.name === 'Job')!;
     expect(job.table).toBe('job');
     expect(job.columns.map((c) => c.column)).toEqual([
-      'id', 'tenant_id', 'user_id', 'session_id', 'idempotency_key', 'schedule_id', 'task', 'model', 'config',
-      'metadata', 'webhook_url', 'status', 'result', 'error', 'steps_used', 'tool_calls_used', 'input_tokens',
-      'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'lease_epoch', 'lease_owner',
-      'event_seq', 'cancel_requested_at', 'deadline_at', 'created_at', 'started_at', 'finished_at', 'updated_at',
+      'id',
+      'tenant_id',
+      'user_id',
+      'session_id',
+      'idempotency_key',
+      'schedule_id',
+      'task',
+      'model',
+      'config',
+      'metadata',
+      'webhook_url',
+      'status',
+      'result',
+      'error',
+      'steps_used',
+      'tool_calls_used',
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'cost_usd',
+      'lease_epoch',
+      'lease_owner',
+      'event_seq',
+      'cancel_requested_at',
+      'deadline_at',
+      'created_at',
+      'started_at',
+      'finished_at',
+      'updated_at',
     ]);
     // Relation fields (tenant, steps, toolCalls, events, deliveries) have no column.
     expect(job.relations).toEqual([
-      { field: 'tenant', target: 'Tenant', fields: ['tenant_id'], references: ['id'], onDelete: 'Cascade', onUpdate: undefined, map: undefined, optional: false },
+      {
+        field: 'tenant',
+        target: 'Tenant',
+        fields: ['tenant_id'],
+        references: ['id'],
+        onDelete: 'Cascade',
+        onUpdate: undefined,
+        map: undefined,
+        optional: false,
+      },
     ]);
-    expect(job.uniques).toEqual([{ columns: [{ column: 'tenant_id', desc: false }, { column: 'idempotency_key', desc: false }], map: undefined }]);
+    expect(job.uniques).toEqual([
+      {
+        columns: [
+          { column: 'tenant_id', desc: false },
+          { column: 'idempotency_key', desc: false },
+        ],
+        map: undefined,
+      },
+    ]);
     expect(job.indexes.map((i) => i.columns)).toEqual([
-      [{ column: 'tenant_id', desc: false }, { column: 'created_at', desc: true }],
-      [{ column: 'status', desc: false }, { column: 'updated_at', desc: false }],
-      [{ column: 'tenant_id', desc: false }, { column: 'session_id', desc: false }],
+      [
+        { column: 'tenant_id', desc: false },
+        { column: 'created_at', desc: true },
+      ],
+      [
+        { column: 'status', desc: false },
+        { column: 'updated_at', desc: false },
+      ],
+      [
+        { column: 'tenant_id', desc: false },
+        { column: 'session_id', desc: false },
+      ],
     ]);
     // Every relation field with @relation(fields: …) was found: 7 foreign keys in all.
     expect(models.flatMap((m) => m.relations.map((r) => `${m.table}.${r.fields.join(',')}`)).sort()).toEqual([
-      'api_key.tenant_id', 'job.tenant_id', 'job_event.job_id', 'step.job_id', 'tool_call.job_id',
-      'webhook_attempt.delivery_id', 'webhook_delivery.job_id',
+      'api_key.tenant_id',
+      'job.tenant_id',
+      'job_event.job_id',
+      'step.job_id',
+      'tool_call.job_id',
+      'webhook_attempt.delivery_id',
+      'webhook_delivery.job_id',
     ]);
   });
 });

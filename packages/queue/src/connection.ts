@@ -4,11 +4,18 @@ import { Redis } from 'ioredis';
  * A Redis connection for BullMQ. Workers and blocking clients need maxRetriesPerRequest: null (BullMQ
  * refuses otherwise); every connection retries forever with a capped delay, so a Redis restart heals by itself.
  */
-export function createRedis(url: string, options: { name?: string } = {}): Redis {
-  return new Redis(url, {
+export function createRedis(
+  url: string,
+  options: { name?: string; onError?: (error: Error) => void } = {},
+): Redis {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     connectionName: options.name,
     retryStrategy: (times) => Math.min(200 * times, 2_000),
   });
+  // ioredis prints unhandled connection errors to stderr on every reconnect attempt; reconnecting is
+  // expected (Redis restarts), and the callers' own commands surface real failures.
+  redis.on('error', options.onError ?? (() => {}));
+  return redis;
 }

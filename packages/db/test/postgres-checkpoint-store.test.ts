@@ -1,0 +1,270 @@
+// PostgresCheckpointStore: the shared CheckpointStore contract on a real, freshly migrated database, plus
+// what only Postgres can promise (one commit per step write, a constant number of queries to load a job).
+import { randomUUID } from 'node:crypto';
+import { LeaseLostError, type RecordedStep, type ToolOutcome } from '@agentq/agent';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointStoreContract, type JobView } from '../../agent/test/checkpoint-store.contract.ts';
+import { PostgresCheckpointStore } from '../src/checkpoint-store.ts';
+import { connectionString } from '../src/connection-string.ts';
+import { PrismaClient } from '../src/generated/prisma/client.ts';
+import { JobsRepo } from '../src/jobs-repo.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+
+const TENANT = 'contract_tenant';
+let db: TestDatabase;
+let repo: JobsRepo;
+
+beforeAll(async () => {
+  db = await createTestDatabase('pg_checkpoint_store');
+  repo = new JobsRepo(db.prisma);
+  await repo.ensureTenant(TENANT);
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function createJob(task: string, config: Record<string, unknown> = {}): Promise<string> {
+  const created = await repo.create({ tenantId: TENANT, task, model: 'scripted', config });
+  if (created.kind !== 'created') throw new Error(`job not created: ${created.kind}`);
+  return created.job.job_id;
+}
+
+async function readJob(jobId: string): Promise<JobView> {
+  const rows = await db.prisma.$queryRaw<
+    {
+      status: string;
+      steps_used: number;
+      tool_calls_used: number;
+      input_tokens: number;
+      output_tokens: number;
+      cache_read_tokens: number;
+      cache_write_tokens: number;
+      cost_usd: number;
+      result: string | null;
+      error: { code: string; message: string } | null;
+      steps: number[];
+    }[]
+  >`
+    SELECT status, steps_used, tool_calls_used, input_tokens::float8 AS input_tokens,
+           output_tokens::float8 AS output_tokens, cache_read_tokens::float8 AS cache_read_tokens,
+           cache_write_tokens::float8 AS cache_write_tokens, cost_usd::float8 AS cost_usd, result, error,
+           array(SELECT s.index FROM step s WHERE s.job_id = j.id ORDER BY s.index) AS steps
+    FROM job j WHERE id = ${jobId}::uuid`;
+  const job = rows[0];
+  if (!job) throw new Error(`no job ${jobId}`);
+  const calls = await db.prisma.$queryRaw<
+    {
+      call_id: string;
+      status: string;
+      attempts: number;
+      approval: string | null;
+      approval_reason: string | null;
+      result: unknown;
+    }[]
+  >`
+    SELECT call_id, status, attempts, approval, approval_reason, result FROM tool_call
+    WHERE job_id = ${jobId}::uuid ORDER BY step_index, position`;
+  return {
+    status: job.status,
+    stepsUsed: job.steps_used,
+    toolCallsUsed: job.tool_calls_used,
+    inputTokens: job.input_tokens,
+    outputTokens: job.output_tokens,
+    cacheReadTokens: job.cache_read_tokens,
+    cacheWriteTokens: job.cache_write_tokens,
+    costUsd: job.cost_usd,
+    result: job.result ?? undefined,
+    error: job.error ? { code: job.error.code, message: job.error.message } : undefined,
+    steps: job.steps,
+    calls: calls.map((c) => ({
+      callId: c.call_id,
+      status: c.status,
+      attempts: c.attempts,
+      approval: c.approval ?? undefined,
+      approvalReason: c.approval_reason ?? undefined,
+      result: c.result ?? undefined,
+    })),
+  };
+}
+
+checkpointStoreContract('PostgresCheckpointStore', async () => ({
+  store: new PostgresCheckpointStore(db.prisma),
+  createJob,
+  async requestCancel(jobId) {
+    const cancelled = await repo.cancel(TENANT, jobId);
+    // The contract only cancels running jobs: the request is recorded, the worker ends the job.
+    if (!cancelled || cancelled.immediate) throw new Error('expected a running job to get a cancel request');
+  },
+  readJob,
+  missingJobId: () => randomUUID(),
+  async close() {}, // the database is dropped in this file's afterAll
+}));
+
+describe('PostgresCheckpointStore on Postgres', () => {
+  /** A second client on the same database that logs every statement it sends. */
+  let logged: PrismaClient<'query'>;
+  let store: PostgresCheckpointStore;
+  const queries: string[] = [];
+
+  beforeAll(() => {
+    const adapter = new PrismaPg({ connectionString: connectionString(db.url), max: 3 });
+    logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+    logged.$on('query', (e) => queries.push(e.query));
+    store = new PostgresCheckpointStore(logged);
+  });
+
+  afterAll(async () => {
+    await logged?.$disconnect();
+  });
+
+  async function counting<T>(fn: () => Promise<T>): Promise<{ value: T; queries: string[] }> {
+    queries.length = 0;
+    const value = await fn();
+    return { value, queries: queries.splice(0) };
+  }
+
+  const toolStep = (jobId: string, index: number, ids: string[]) => {
+    const step: RecordedStep = {
+      index,
+      text: `step ${index}`,
+      toolCalls: ids.map((id) => ({ id, name: 'tool', input: { id, index } })),
+      stopReason: ids.length > 0 ? 'tool_use' : 'end_turn',
+      usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 1, cacheWriteTokens: 0 },
+      model: 'scripted',
+      costUsd: 0.0001,
+    };
+    const calls = ids.map((id, position) => ({
+      callId: id,
+      position,
+      name: 'tool',
+      input: { id, index },
+      idempotencyKey: `aq_${jobId}_${index}_${position}`,
+    }));
+    return { step, calls };
+  };
+  const ok = (callId: string): ToolOutcome => ({
+    callId,
+    status: 'succeeded',
+    result: { content: `ok ${callId}` },
+    attempts: 1,
+  });
+
+  const claimed = async (jobId: string, owner = 'w') => {
+    const r = await store.claim(jobId, owner, 60_000);
+    if (r.kind !== 'claimed') throw new Error(`not claimed: ${r.status}`);
+    return r;
+  };
+
+  // Method: every row version carries the id of the transaction that wrote it (xmin). If the step, its
+  // new tool calls, the flushed outcomes, the job counters and the events all carry the same xmin, they
+  // were committed together — deterministic, unlike pg_stat_database.xact_commit, which is reported
+  // asynchronously and counts every other connection's transactions too. The statement count comes from
+  // Prisma's query log.
+  it('records a step with flushed outcomes in one statement and one commit', async () => {
+    const id = await createJob('one commit');
+    const { lease } = await claimed(id);
+    const s0 = toolStep(id, 0, ['a', 'b']);
+    await store.recordStep(lease, s0.step, s0.calls, []);
+    const xid = async (sql: Promise<{ x: string }[]>) => (await sql).map((r) => r.x);
+    const [aBefore] = await xid(
+      db.prisma.$queryRaw`SELECT xmin::text AS x FROM tool_call WHERE job_id = ${id}::uuid AND call_id = 'a'`,
+    );
+    const eventsBefore = (
+      await db.prisma.$queryRaw<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM job_event WHERE job_id = ${id}::uuid`
+    )[0]!.n;
+
+    const s1 = toolStep(id, 1, ['c', 'd']);
+    const { queries: sent } = await counting(() =>
+      store.recordStep(lease, s1.step, s1.calls, [ok('a'), ok('b')]),
+    );
+    expect(sent, 'statements sent by recordStep').toHaveLength(1);
+    expect(sent.some((q) => /^\s*(BEGIN|COMMIT)/i.test(q))).toBe(false);
+
+    const [jobX] = await xid(db.prisma.$queryRaw`SELECT xmin::text AS x FROM job WHERE id = ${id}::uuid`);
+    const stepX = await xid(
+      db.prisma.$queryRaw`SELECT xmin::text AS x FROM step WHERE job_id = ${id}::uuid ORDER BY index`,
+    );
+    const callX = await xid(
+      db.prisma
+        .$queryRaw`SELECT xmin::text AS x FROM tool_call WHERE job_id = ${id}::uuid ORDER BY step_index, position`,
+    );
+    const eventX = await xid(
+      db.prisma.$queryRaw`SELECT xmin::text AS x FROM job_event WHERE job_id = ${id}::uuid ORDER BY seq`,
+    );
+
+    expect(jobX).toBeDefined();
+    expect(aBefore).not.toBe(jobX); // the flushed call really was rewritten by the new transaction
+    expect(stepX).toEqual([stepX[0], jobX]);
+    expect(stepX[0]).not.toBe(jobX);
+    expect(callX).toEqual([jobX, jobX, jobX, jobX]); // a, b (flushed) and c, d (new)
+    // The step event and one event per flushed outcome, all in the same commit; none before it.
+    expect(eventX.slice(eventsBefore)).toEqual([jobX, jobX, jobX]);
+    expect(eventX.slice(0, eventsBefore)).not.toContain(jobX);
+
+    const view = await readJob(id);
+    expect(view.steps).toEqual([0, 1]);
+    expect(view.toolCallsUsed).toBe(2);
+  });
+
+  it('loads a 200-step job in the same (constant) number of queries as a 1-step job, complete and ordered', async () => {
+    const small = await createJob('one step');
+    {
+      const { lease } = await claimed(small);
+      const s = toolStep(small, 0, ['only']);
+      await store.recordStep(lease, s.step, s.calls, []);
+    }
+    const big = await createJob('two hundred steps');
+    const { lease } = await claimed(big);
+    for (let i = 0; i < 200; i++) {
+      const s = toolStep(big, i, [`c${i}_0`, `c${i}_1`]);
+      await store.recordStep(lease, s.step, s.calls, i > 0 ? [ok(`c${i - 1}_0`), ok(`c${i - 1}_1`)] : []);
+    }
+
+    const one = await counting(() => claimed(small, 'w2'));
+    const many = await counting(() => claimed(big, 'w2'));
+    expect(one.queries.length).toBeGreaterThanOrEqual(1); // the query log really counts
+    expect(many.queries.length).toBe(one.queries.length);
+    expect(many.queries.length).toBeLessThanOrEqual(3);
+
+    const { state } = many.value;
+    expect(state.steps.map((s) => s.index)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(
+      state.steps.every(
+        (s, i) => s.text === `step ${i}` && s.toolCalls.map((c) => c.id).join() === `c${i}_0,c${i}_1`,
+      ),
+    ).toBe(true);
+    expect(state.toolCalls).toHaveLength(400);
+    expect(state.toolCalls.map((c) => `${c.stepIndex}.${c.position}`)).toEqual(
+      Array.from({ length: 400 }, (_, k) => `${Math.floor(k / 2)}.${k % 2}`),
+    );
+    expect(state.toolCalls.filter((c) => c.status === 'succeeded')).toHaveLength(398);
+    expect(state.toolCalls.slice(-2).map((c) => c.status)).toEqual(['pending', 'pending']);
+    expect(state.job).toMatchObject({ stepsUsed: 200, toolCallsUsed: 398 });
+    expect(state.job.usage).toEqual({
+      inputTokens: 2000,
+      outputTokens: 400,
+      cacheReadTokens: 200,
+      cacheWriteTokens: 0,
+    });
+    expect(state.job.costUsd).toBeCloseTo(0.02, 8);
+  });
+
+  it('gives racing claims distinct epochs, and only the last one keeps the lease', async () => {
+    const id = await createJob('race');
+    const results = await Promise.all([1, 2, 3, 4, 5].map((n) => claimed(id, `w${n}`)));
+    const epochs = results.map((r) => r.lease.epoch).sort((a, b) => a - b);
+    expect(epochs).toEqual([1, 2, 3, 4, 5]);
+    const winner = results.find((r) => r.lease.epoch === 5)!;
+    for (const r of results.filter((x) => x !== winner)) {
+      await expect(store.recordStep(r.lease, toolStep(id, 0, []).step, [], [])).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+    }
+    await store.recordStep(winner.lease, toolStep(id, 0, []).step, [], []);
+    expect((await readJob(id)).steps).toEqual([0]);
+  });
+});

@@ -1,0 +1,55 @@
+// @agentq/sdk: the typed client of the agentq HTTP API, the SSE parser it uses, and webhook verification.
+export {
+  AgentqClient,
+  type AgentqClientOptions,
+  type ApproveOptions,
+  type CallOptions,
+  type FetchLike,
+  type RunOptions,
+  type SubmitOptions,
+  type WaitOptions,
+} from './client.ts';
+export { AgentqError, type FieldError, WaitTimeoutError } from './errors.ts';
+export type { EventsOptions } from './events.ts';
+export { readSse, type SseMessage, SseParser } from './sse.ts';
+export {
+  type ApprovalEventData,
+  type ApprovalState,
+  type Delivery,
+  type DeliveryAttempt,
+  type DeliveryStatus,
+  isTerminalStatus,
+  type Job,
+  type JobError,
+  type JobEvent,
+  type JobEventType,
+  type JobStatus,
+  type RedeliverResponse,
+  type RunResponse,
+  type ScriptTurn,
+  type Step,
+  type StepEventData,
+  type StopReason,
+  type SubmitRequest,
+  type SubmitResponse,
+  TERMINAL_STATUSES,
+  type TerminalJobStatus,
+  type ToolCall,
+  type ToolCallEventData,
+  type ToolCallStatus,
+  type ToolResult,
+  type Usage,
+} from './types.ts';
+export {
+  type HeadersLike,
+  isWebhookEventType,
+  type JobWebhookEvent,
+  type VerificationFailure,
+  type VerifyInput,
+  verifyWebhook,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEvent,
+  type WebhookEventType,
+  WebhookSecretError,
+  WebhookVerificationError,
+} from './webhooks.ts';
