@@ -15,7 +15,8 @@ export class JobWatcher {
     private readonly prefix: string,
   ) {}
 
-  private start(): Promise<unknown> {
+  /** Subscribes now (createApi calls it), so no change published before the first waiter is missed. */
+  start(): Promise<unknown> {
     this.started ??= (async () => {
       this.subscriber.on('message', (channel: string, jobId: string) => {
         if (channel !== channels.jobChanged(this.prefix)) return;

@@ -36,6 +36,8 @@ export async function createApi(opts: {
       '\n  *** agentq API is running OPEN: no API keys exist, every caller is tenant "default". ***\n  *** Set API_KEYS=tenant:key or run `pnpm agentq keys create --tenant <name>` before exposing it. ***',
     );
   }
+  const watcher = new JobWatcher(subscriber, config.QUEUE_PREFIX);
+  await watcher.start();
   const app = createApp({
     config,
     log,
@@ -44,7 +46,7 @@ export async function createApi(opts: {
     deliveries: new DeliveriesRepo(db.prisma),
     queues,
     redis,
-    watcher: new JobWatcher(subscriber, config.QUEUE_PREFIX),
+    watcher,
     catalog: opts.runtime,
     auth: new Authenticator(db.prisma, open),
   });

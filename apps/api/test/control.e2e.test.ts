@@ -207,3 +207,24 @@ describe('events (SSE)', () => {
     );
   });
 });
+
+describe('finished jobs', () => {
+  it('cancel of a finished job is a 409, of a cancelled one a 200', async () => {
+    const id = await submit({ task: 't', script: [{ text: 'x' }] });
+    await waitFor(id, 'succeeded');
+    const res = await post(`${p.url}/jobs/${id}/cancel`, {});
+    expect(res.status).toBe(409);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe('job_finished');
+  });
+
+  it('an event stream resumed after the terminal event ends at once', async () => {
+    const id = await submit({ task: 't', script: [{ text: 'x' }] });
+    await waitFor(id, 'succeeded');
+    const all = await readSse(await fetch(`${p.url}/jobs/${id}/events`));
+    const last = all.at(-1)?.id ?? 0;
+    const started = Date.now();
+    const rest = await readSse(await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': String(last) } }));
+    expect(rest).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

@@ -129,6 +129,9 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       const id = String(req.params.id);
       const cancelled = await jobs.cancel(tenantOf(res), id);
       if (!cancelled) throw notFound();
+      if (cancelled.job.status === 'succeeded' || cancelled.job.status === 'failed') {
+        throw new HttpError(409, 'job_finished', `the job already ${cancelled.job.status}; there is nothing to cancel`);
+      }
       if (cancelled.deliveryIds.length > 0) {
         await Promise.all(
           cancelled.deliveryIds.map((d) => deps.queues.enqueue('webhookDelivery', { delivery_id: d })),
