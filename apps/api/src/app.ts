@@ -15,6 +15,7 @@ import { deliveryRoutes } from './routes/deliveries.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { listJobsRoutes } from './routes/list-jobs.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(deps.auth.middleware());
   app.use(jobRoutes(deps));
+  app.use(listJobsRoutes(deps.jobs));
   app.use(eventRoutes(deps.jobs, deps.watcher));
   app.use(deliveryRoutes(deps.deliveries, deps.queues));
   app.use(approvalRoutes(deps.jobs, deps.queues, deps.redis, deps.config.QUEUE_PREFIX));

@@ -199,3 +199,57 @@ describe('Bull Board', () => {
     expect(api.queues.map((q) => q.name)).toContain('agent-runs');
   });
 });
+
+describe('GET /jobs', () => {
+  it('lists the tenant jobs newest first with filters and a stable cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`${p.url}/submit`, {
+        task: `list ${i}`,
+        script: [{ text: 'x' }],
+        user_id: 'lister',
+      });
+      ids.push((await json<{ job_id: string }>(res)).job_id);
+    }
+    type Page = { jobs: { job_id: string; status: string }[]; next_cursor: string | null };
+    const first = await json<Page>(await fetch(`${p.url}/jobs?user_id=lister&limit=2`));
+    expect(first.jobs.map((j) => j.job_id)).toEqual([ids[4], ids[3]]);
+    const second = await json<Page>(
+      await fetch(`${p.url}/jobs?user_id=lister&limit=2&cursor=${first.next_cursor}`),
+    );
+    expect(second.jobs.map((j) => j.job_id)).toEqual([ids[2], ids[1]]);
+    const third = await json<Page>(
+      await fetch(`${p.url}/jobs?user_id=lister&limit=2&cursor=${second.next_cursor}`),
+    );
+    expect(third.jobs.map((j) => j.job_id)).toEqual([ids[0]]);
+    expect(third.next_cursor).toBeNull();
+
+    await fetch(`${p.url}/status/${ids[4]}?wait=10`);
+    const done = await json<Page>(await fetch(`${p.url}/jobs?user_id=lister&status=succeeded,failed`));
+    expect(done.jobs.every((j) => j.status === 'succeeded' || j.status === 'failed')).toBe(true);
+    expect(done.jobs.map((j) => j.job_id)).toContain(ids[4]);
+    const future = await json<Page>(
+      await fetch(
+        `${p.url}/jobs?created_after=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      ),
+    );
+    expect(future.jobs).toEqual([]);
+  });
+
+  it('bad filters → 400 naming the field', async () => {
+    for (const [q, field] of [
+      ['status=done', 'status'],
+      ['limit=0', 'limit'],
+      ['cursor=zzz', 'cursor'],
+      ['created_after=yesterday', 'created_after'],
+      ['colour=red', 'query'],
+    ]) {
+      const res = await fetch(`${p.url}/jobs?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(
+        (await json<{ error: { message: string } }>(res)).error.message.startsWith(field as string),
+        q,
+      ).toBe(true);
+    }
+  });
+});

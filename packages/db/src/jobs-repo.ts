@@ -211,6 +211,37 @@ export class JobsRepo {
     return expired;
   }
 
+  /**
+   * A tenant's jobs, newest first, with optional filters; keyset pagination on (created_at, id) so pages
+   * stay stable while new jobs arrive. `after` is the last row of the previous page.
+   */
+  async list(
+    tenantId: string,
+    f: {
+      status?: string[] | undefined;
+      userId?: string | undefined;
+      sessionId?: string | undefined;
+      createdAfter?: Date | undefined;
+      createdBefore?: Date | undefined;
+      after?: { createdAt: string; id: string } | undefined;
+      limit: number;
+    },
+  ): Promise<StatusObject[]> {
+    const rows = await this.prisma.$queryRaw<{ status: StatusObject }[]>`
+      SELECT agentq_status_json(j) AS status FROM job j
+      WHERE j.tenant_id = ${tenantId}
+        AND (${f.status ?? null}::text[] IS NULL OR j.status = ANY(${f.status ?? null}::text[]))
+        AND (${f.userId ?? null}::text IS NULL OR j.user_id = ${f.userId ?? null})
+        AND (${f.sessionId ?? null}::text IS NULL OR j.session_id = ${f.sessionId ?? null})
+        AND (${f.createdAfter ?? null}::timestamptz IS NULL OR j.created_at >= ${f.createdAfter ?? null})
+        AND (${f.createdBefore ?? null}::timestamptz IS NULL OR j.created_at < ${f.createdBefore ?? null})
+        AND (${f.after?.createdAt ?? null}::timestamptz IS NULL
+             OR (j.created_at, j.id) < (${f.after?.createdAt ?? null}::timestamptz, ${f.after?.id ?? null}::uuid))
+      ORDER BY j.created_at DESC, j.id DESC
+      LIMIT ${f.limit}`;
+    return rows.map((r) => r.status);
+  }
+
   /** Durable events of a job after `afterSeq`, oldest first (SSE replay and tail). */
   async events(
     tenantId: string,
