@@ -29,8 +29,8 @@ const { values: args } = parseArgs({
     verbose: { type: 'boolean', default: false },
   },
 });
-const JOBS = Number(args.jobs ?? (args.short ? 24 : 40));
-const STEPS = Number(args.steps ?? (args.short ? 4 : 5));
+const JOBS = Number(args.jobs ?? (args.short ? 24 : 36));
+const STEPS = Number(args.steps ?? (args.short ? 6 : 8));
 const WORKERS = Number(args.workers ?? 3);
 const MIN_KILLS = Number(args.kills ?? (args.short ? 10 : 12));
 const REDIS_RESTART = !args['no-redis-restart'];
@@ -82,7 +82,8 @@ const env = {
   QUEUE_PREFIX: 'chaos',
   PORT: String(apiPort),
   HTTP_TOOL_ALLOW_PRIVATE: 'true',
-  WORKER_CONCURRENCY: '3',
+  // Enough slots for every job: a taken-over job must not wait behind others, or takeover measures capacity.
+  WORKER_CONCURRENCY: '12',
   RECONCILE_INTERVAL_MS: '5000',
   LOG_LEVEL: args.verbose ? 'info' : 'warn',
   LOG_PRETTY: 'false',
@@ -154,7 +155,7 @@ for (let n = 0; n < JOBS; n++) {
           input: { method: 'POST', url: `${receiverUrl}/j/${n}/s/${i}`, body: `step ${i}` },
         },
       ],
-      delay_ms: Math.round(rand(200, 1_500)),
+      delay_ms: Math.round(rand(500, 3_000)),
     })),
     { text: `job ${n} done` },
   ];
@@ -250,7 +251,7 @@ async function measureRedisRecovery(restartedAt: number): Promise<void> {
 }
 
 const deadline = Date.now() + DEADLINE_MS;
-while (Date.now() < deadline && (kills.length < MIN_KILLS || (await pending()) > 0)) {
+while (Date.now() < deadline && kills.length < MIN_KILLS) {
   await sleep(rand(1_500, 4_000));
   if ((await pending()) === 0) {
     if (kills.length < MIN_KILLS)
@@ -284,6 +285,8 @@ while (Date.now() < deadline && (kills.length < MIN_KILLS || (await pending()) >
     `SIGKILL worker pid ${victim.pid} holding ${owned.length} running job(s); restarted it (${kills.length} kills, ${await pending()} jobs pending)`,
   );
 }
+// No more kills: the jobs still running drain, and must all finish.
+while (Date.now() < deadline && (await pending()) > 0) await sleep(250);
 const left = await pending();
 if (left > 0) log(`${left} job(s) not finished by the deadline`);
 await Promise.all(takeovers);

@@ -7,6 +7,7 @@ import type { Config, Logger } from '@agentq/config';
 import type { JobsRepo } from '@agentq/db';
 import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { HEARTBEAT_MS, HEARTBEAT_TTL_MS, Reconciler, workerAliveKey } from './reconciler.ts';
 import { createRunProcessor, type Runtime, ShutdownSignal } from './run-processor.ts';
 
@@ -24,6 +25,13 @@ export interface WorkerDeps {
   >;
   /** Extra reconciler passes (e.g. overdue webhook deliveries), run under the reconciler's lock. */
   extraPasses?: (() => Promise<void>)[];
+}
+
+/** How long Redis has been up (Infinity when INFO is not available, e.g. a restricted managed Redis). */
+async function redisUptimeMs(redis: Redis): Promise<number> {
+  const info = await redis.info('server').catch(() => '');
+  const seconds = /uptime_in_seconds:(\d+)/.exec(info)?.[1];
+  return seconds === undefined ? Number.POSITIVE_INFINITY : Number(seconds) * 1000;
 }
 
 export interface RunningWorker {
@@ -60,7 +68,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       running,
       onChange,
       leaseOwner: (jobId) => deps.jobs.leaseOwner(jobId),
-      ownerAlive: async (owner) => (await publisher.exists(workerAliveKey(prefix, owner))) === 1,
+      ownerAlive: async (owner) => {
+        if ((await publisher.exists(workerAliveKey(prefix, owner))) === 1) return true;
+        // Just after a Redis restart every heartbeat is missing until live workers beat again: absence
+        // proves nothing yet, so the owner counts as alive (the run looks again shortly).
+        return (await redisUptimeMs(publisher)) < 2 * HEARTBEAT_TTL_MS;
+      },
     }),
     { connection: bullConnection, prefix, concurrency: config.WORKER_CONCURRENCY, ...lockOptions },
   );

@@ -74,7 +74,7 @@ export const settings = {
     "BullMQ lock duration; a dead worker's job is taken over after about this long",
     '10000',
   ),
-  WORKER_STALLED_INTERVAL_MS: s(int(500), 'how often workers look for jobs whose worker died', '3000'),
+  WORKER_STALLED_INTERVAL_MS: s(int(500), 'how often workers look for jobs whose worker died', '2000'),
   SHUTDOWN_GRACE_MS: s(
     int(0),
     'on SIGTERM, how long in-flight runs may continue before they are handed back',
