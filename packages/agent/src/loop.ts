@@ -131,7 +131,12 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
       );
       run.onEvent?.('step.recorded', { step: index, tool_calls: calls.length, stop_reason: step.stopReason });
     }
-    turns.push({ role: 'assistant', text: step.text, toolCalls: step.toolCalls });
+    turns.push({
+      role: 'assistant',
+      text: step.text,
+      toolCalls: step.toolCalls,
+      ...(step.providerData === undefined ? {} : { providerData: step.providerData }),
+    });
 
     if (step.stopReason === 'refusal') {
       throw new JobFailure('model_refusal', `the model refused the task${step.text ? `: ${step.text}` : ''}`);

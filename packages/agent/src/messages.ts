@@ -17,5 +17,5 @@ export interface ToolResultMessage {
 
 export type Message =
   | { role: 'user'; text: string }
-  | { role: 'assistant'; text: string; toolCalls: ToolCallRequest[] }
+  | { role: 'assistant'; text: string; toolCalls: ToolCallRequest[]; providerData?: unknown }
   | { role: 'tool'; results: ToolResultMessage[] };

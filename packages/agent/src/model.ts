@@ -28,6 +28,11 @@ export interface ModelResponse {
   /** The model that answered, as the provider names it. */
   model: string;
   costUsd: number;
+  /**
+   * What the provider needs back verbatim in later requests (e.g. Anthropic's signed thinking blocks).
+   * Opaque to the loop; recorded with the step, so a run resumed on another worker sends it too.
+   */
+  providerData?: unknown;
 }
 
 /** What a model is told about a tool. */

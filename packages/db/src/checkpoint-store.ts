@@ -102,6 +102,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
             cacheWriteTokens: s.cache_write_tokens,
           },
           costUsd: s.cost_usd,
+          ...(s.provider_data === null ? {} : { providerData: s.provider_data }),
           toolCalls: (callsByStep.get(s.index) ?? []).map((c) => ({
             id: c.callId,
             name: c.name,
@@ -136,9 +137,10 @@ export class PostgresCheckpointStore implements CheckpointStore {
       with: [
         Prisma.sql`s AS (
           INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
-                            cache_read_tokens, cache_write_tokens, cost_usd)
+                            cache_read_tokens, cache_write_tokens, cost_usd, provider_data)
           SELECT j.id, ${step.index}, ${step.text}, ${step.stopReason}, ${step.model}, ${u.inputTokens},
-                 ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd} FROM j)`,
+                 ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd},
+                 ${step.providerData === undefined ? null : JSON.stringify(step.providerData)}::jsonb FROM j)`,
         Prisma.sql`c AS (
           INSERT INTO tool_call (job_id, call_id, step_index, position, name, input, idempotency_key)
           SELECT j.id, x.call_id, ${step.index}, x.position, x.name, coalesce(x.input, '{}'::jsonb), x.idempotency_key
@@ -262,7 +264,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   private loadSteps(jobId: string) {
     return this.prisma.$queryRaw<StepRow[]>`
       SELECT index, text, stop_reason, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-             cost_usd::float8 AS cost_usd
+             cost_usd::float8 AS cost_usd, provider_data
       FROM step WHERE job_id = ${jobId}::uuid ORDER BY index`;
   }
 
@@ -327,6 +329,7 @@ interface StepRow {
   cache_read_tokens: number;
   cache_write_tokens: number;
   cost_usd: number;
+  provider_data: unknown;
 }
 
 interface CallRow {

@@ -4,8 +4,33 @@ import type { Message, StopReason, ToolCallRequest, ToolSpec } from '@agentq/age
 import type Anthropic from '@anthropic-ai/sdk';
 import { isPlainObject } from './tool-arguments.ts';
 
-/** The original blocks of an assistant turn that must be echoed verbatim (see thinking-echo.ts). */
-export type RecallTurn = (text: string, callIds: string[]) => Anthropic.ContentBlockParam[] | undefined;
+/**
+ * Current Claude models think by default, and an assistant turn that called tools must be sent back exactly
+ * as received, thinking blocks and their signatures included. The blocks travel as the step's
+ * `providerData` (recorded in Postgres with the step), so any worker can echo them on resume.
+ */
+export interface AnthropicProviderData {
+  anthropic: { content: Anthropic.ContentBlockParam[] };
+}
+
+/** providerData for an answer: only turns that carry thinking need their blocks kept. */
+export function providerDataOf(content: Anthropic.ContentBlockParam[]): AnthropicProviderData | undefined {
+  return content.some((b) => b.type === 'thinking' || b.type === 'redacted_thinking')
+    ? { anthropic: { content } }
+    : undefined;
+}
+
+/** The recorded blocks of an assistant turn, when they belong to exactly this turn (same tool_use ids). */
+function recordedBlocks(
+  message: Extract<Message, { role: 'assistant' }>,
+): Anthropic.ContentBlockParam[] | undefined {
+  const content = (message.providerData as Partial<AnthropicProviderData> | undefined)?.anthropic?.content;
+  if (!Array.isArray(content)) return undefined;
+  const ids = content.flatMap((b) => (b.type === 'tool_use' ? [b.id] : []));
+  const same =
+    ids.length === message.toolCalls.length && ids.every((id, i) => id === message.toolCalls[i]?.id);
+  return same ? content : undefined;
+}
 
 type Turn = { role: 'user' | 'assistant'; content: Anthropic.ContentBlockParam[] };
 
@@ -14,14 +39,11 @@ type Turn = { role: 'user' | 'assistant'; content: Anthropic.ContentBlockParam[]
  * Consecutive turns of one role are merged into one (the API wants user and assistant to alternate), and
  * empty turns are dropped (the API rejects empty content and empty text blocks).
  */
-export function toAnthropicMessages(
-  messages: readonly Message[],
-  recall?: RecallTurn,
-): Anthropic.MessageParam[] {
+export function toAnthropicMessages(messages: readonly Message[]): Anthropic.MessageParam[] {
   const turns: Turn[] = [];
   for (const message of messages) {
     const role = message.role === 'assistant' ? 'assistant' : 'user';
-    const content = blocksOf(message, recall);
+    const content = blocksOf(message);
     if (content.length === 0) continue;
     const last = turns.at(-1);
     if (last?.role === role) last.content.push(...content);
@@ -35,13 +57,12 @@ export function toAnthropicMessages(
   return turns;
 }
 
-function blocksOf(message: Message, recall: RecallTurn | undefined): Anthropic.ContentBlockParam[] {
+function blocksOf(message: Message): Anthropic.ContentBlockParam[] {
   switch (message.role) {
     case 'user':
       return message.text ? [{ type: 'text', text: message.text }] : [];
     case 'assistant': {
-      const ids = message.toolCalls.map((c) => c.id);
-      const original = ids.length > 0 ? recall?.(message.text, ids) : undefined;
+      const original = recordedBlocks(message);
       if (original) return [...original];
       return [
         ...(message.text ? [{ type: 'text' as const, text: message.text }] : []),

@@ -2,10 +2,14 @@
 
 import { JobFailure, type Model, type ModelRequest, type ModelResponse, type Usage } from '@agentq/agent';
 import Anthropic from '@anthropic-ai/sdk';
-import { fromAnthropicMessage, toAnthropicMessages, toAnthropicTools } from './anthropic-convert.ts';
+import {
+  fromAnthropicMessage,
+  providerDataOf,
+  toAnthropicMessages,
+  toAnthropicTools,
+} from './anthropic-convert.ts';
 import { PriceTable } from './pricing.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetries } from './retry.ts';
-import { ThinkingEcho } from './thinking-echo.ts';
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
@@ -25,7 +29,6 @@ export interface AnthropicModelOptions {
    * conversation so far, and cached prefix tokens cost a tenth of fresh ones after a 1.25x write.
    */
   promptCaching?: boolean;
-  thinkingEcho?: ThinkingEcho;
 }
 
 export function createAnthropicClient(apiKey: string, baseURL?: string): Anthropic {
@@ -42,7 +45,6 @@ export class AnthropicModel implements Model {
   private readonly retry: RetryPolicy;
   private readonly prices: PriceTable;
   private readonly promptCaching: boolean;
-  private readonly echo: ThinkingEcho;
 
   constructor(options: AnthropicModelOptions) {
     this.id = options.id;
@@ -52,14 +54,13 @@ export class AnthropicModel implements Model {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.prices = options.prices ?? new PriceTable();
     this.promptCaching = options.promptCaching ?? true;
-    this.echo = options.thinkingEcho ?? new ThinkingEcho();
   }
 
   async generate(request: ModelRequest): Promise<ModelResponse> {
     const params: Anthropic.MessageCreateParamsNonStreaming = {
       model: this.model,
       max_tokens: request.maxOutputTokens,
-      messages: toAnthropicMessages(request.messages, (text, ids) => this.echo.recall(text, ids)),
+      messages: toAnthropicMessages(request.messages),
       ...(request.system ? { system: request.system } : {}),
       ...(request.tools.length > 0 ? { tools: toAnthropicTools(request.tools) } : {}),
       ...(this.promptCaching ? { cache_control: { type: 'ephemeral' as const } } : {}),
@@ -73,11 +74,7 @@ export class AnthropicModel implements Model {
       throw new JobFailure('model_error', 'anthropic returned a response without content');
     }
     const answer = fromAnthropicMessage(message);
-    this.echo.remember(
-      answer.text,
-      answer.toolCalls.map((c) => c.id),
-      answer.content,
-    );
+    const providerData = providerDataOf(answer.content);
     const usage = usageOf(message.usage);
     return {
       text: answer.text,
@@ -86,6 +83,7 @@ export class AnthropicModel implements Model {
       usage,
       model: message.model ?? this.model,
       costUsd: this.prices.costUsd(usage, message.model ?? this.model, this.model),
+      ...(providerData ? { providerData } : {}),
     };
   }
 }

@@ -33,5 +33,4 @@ export {
   withRetries,
 } from './retry.ts';
 export { retryAfterMs } from './retry-after.ts';
-export { ThinkingEcho } from './thinking-echo.ts';
 export { parseToolArguments } from './tool-arguments.ts';

@@ -9,7 +9,6 @@ import { route, SCRIPTED } from './model-names.ts';
 import { createOpenAIClient, OpenAIModel } from './openai.ts';
 import { PriceTable } from './pricing.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
-import { ThinkingEcho } from './thinking-echo.ts';
 
 export interface ModelRegistryOptions {
   anthropicApiKey?: string;
@@ -60,10 +59,9 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
     timeoutMs: options.timeoutMs,
     maxRetries: options.maxRetries,
   };
-  // One client per provider (connection reuse) and one memory of thinking turns, made on first use.
+  // One client per provider (connection reuse), made on first use.
   let anthropic: Anthropic | undefined;
   let openai: OpenAI | undefined;
-  const echo = new ThinkingEcho();
 
   const check = (raw: string): ModelCheck => {
     const name = raw.trim();
@@ -128,7 +126,6 @@ export function createModelRegistry(options: ModelRegistryOptions): ModelRegistr
           client: anthropic,
           retry,
           prices,
-          thinkingEcho: echo,
           ...(options.promptCaching === undefined ? {} : { promptCaching: options.promptCaching }),
         });
       }

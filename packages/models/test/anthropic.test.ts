@@ -1,7 +1,6 @@
 import type { Message } from '@agentq/agent';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicModel } from '../src/anthropic.ts';
-import { ThinkingEcho } from '../src/thinking-echo.ts';
 import { anthropicMessage, request, text, toolUse, weatherTool } from './fixtures.ts';
 import { WireServer } from './wire-server.ts';
 
@@ -198,28 +197,31 @@ describe('AnthropicModel: a tool loop over the wire', () => {
       anthropicMessage([text('Sunny.')], 'end_turn'),
       anthropicMessage([text('Sunny.')], 'end_turn'),
     );
-    const history: Message[] = [
-      task,
-      { role: 'assistant', text: first.text, toolCalls: first.toolCalls },
-      {
-        role: 'tool',
-        results: [{ callId: 'toolu_T', name: 'get_weather', content: 'sunny', isError: false }],
-      },
-    ];
-    await model.generate(request(history));
+    expect(first.providerData).toEqual({
+      anthropic: { content: [thinking, redacted, text('Checking.'), toolUse('toolu_T', { city: 'Paris' })] },
+    });
+    const toolResults: Message = {
+      role: 'tool',
+      results: [{ callId: 'toolu_T', name: 'get_weather', content: 'sunny', isError: false }],
+    };
+    // The recorded turn (as the loop rebuilds it from Postgres, possibly in another process) is echoed as is.
+    const recorded = JSON.parse(JSON.stringify(first.providerData));
+    await model.generate(
+      request([
+        task,
+        { role: 'assistant', text: first.text, toolCalls: first.toolCalls, providerData: recorded },
+        toolResults,
+      ]),
+    );
     expect(server.received[1]!.body.messages[1]).toEqual({
       role: 'assistant',
       content: [thinking, redacted, text('Checking.'), toolUse('toolu_T', { city: 'Paris' })],
     });
 
-    // Another process (no memory of the turn) can only send the rebuilt turn.
-    const elsewhere = new AnthropicModel({
-      id: 'claude-sonnet-5-5',
-      apiKey: KEY,
-      baseURL: server.url,
-      thinkingEcho: new ThinkingEcho(),
-    });
-    await elsewhere.generate(request(history));
+    // Without provider data (e.g. a turn recorded by another provider) the turn is rebuilt from text and calls.
+    await model.generate(
+      request([task, { role: 'assistant', text: first.text, toolCalls: first.toolCalls }, toolResults]),
+    );
     expect(server.received[2]!.body.messages[1]).toEqual({
       role: 'assistant',
       content: [
@@ -227,6 +229,12 @@ describe('AnthropicModel: a tool loop over the wire', () => {
         { type: 'tool_use', id: 'toolu_T', name: 'get_weather', input: { city: 'Paris' } },
       ],
     });
+  });
+
+  it('records no provider data for a turn without thinking', async () => {
+    server.reply(anthropicMessage([text('Checking.'), toolUse('toolu_U', { city: 'Rome' })], 'tool_use'));
+    const answer = await model.generate(request([task]));
+    expect(answer.providerData).toBeUndefined();
   });
 });
 

@@ -180,32 +180,6 @@ describe('models from the registry, over the wire', () => {
     expect(answer.costUsd).toBeCloseTo((10 * 100 + 2 * 1000) / 1e6, 12);
   });
 
-  it('Anthropic: the thinking memory is shared by every model the registry resolves', async () => {
-    const registry = createModelRegistry({
-      ...base,
-      anthropicApiKey: 'sk-ant-0123456789',
-      anthropicBaseUrl: server.url,
-    });
-    const thinking = { type: 'thinking', thinking: 'hmm', signature: 'sig-1' };
-    server.reply(
-      anthropicMessage([thinking, toolUse('toolu_R', { city: 'Oslo' })], 'tool_use'),
-      anthropicMessage([text('done')], 'end_turn'),
-    );
-    const task = { role: 'user' as const, text: 'x' };
-    const first = await registry.resolve('claude-sonnet-5-5').generate(request([task]));
-    await registry.resolve('claude-sonnet-5-5').generate(
-      request([
-        task,
-        { role: 'assistant', text: first.text, toolCalls: first.toolCalls },
-        {
-          role: 'tool',
-          results: [{ callId: 'toolu_R', name: 'get_weather', content: 'cold', isError: false }],
-        },
-      ]),
-    );
-    expect(server.received[1]!.body.messages[1].content[0]).toEqual(thinking);
-  });
-
   it('a compatible model: base URL, placeholder key, max_tokens; an OpenAI name through it: max_completion_tokens', async () => {
     const registry = createModelRegistry({
       ...base,
