@@ -125,3 +125,37 @@ describe('resume after SIGKILL', () => {
     expect(hitsOf('/py-started')).toHaveLength(1);
   }, 40_000);
 });
+
+describe('graceful shutdown', () => {
+  it('SIGTERM hands an in-flight run back at once; another worker resumes it without waiting for the lock', async () => {
+    // A long lock: only a handback (not BullMQ's stalled-job check) can move the job within seconds.
+    const env = { WORKER_LOCK_MS: '30000', SHUTDOWN_GRACE_MS: '0' };
+    const first = spawnWorker(p.config, { ...workerEnv, ...env });
+    workers.push(first);
+    await first.ready;
+    const id = await submit([{ tool_calls: [http('/g1')] }, { text: 'done', delay_ms: 20_000 }]);
+    await eventually(async () =>
+      (await steps(id))[0]?.tool_calls[0]?.status === 'succeeded' ? true : undefined,
+    );
+    const exited = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGTERM');
+    await exited;
+    const handedBackAt = Date.now();
+    const second = spawnWorker(p.config, { ...workerEnv, ...env });
+    workers.push(second);
+    await second.ready;
+    // The resumed run re-does only the unrecorded model call (20 s "thinking"): watch for the claim instead.
+    const owner = async () =>
+      (
+        await p.db.prisma.$queryRaw<
+          { lease_owner: string | null }[]
+        >`SELECT lease_owner FROM job WHERE id = ${id}::uuid`
+      )[0]?.lease_owner;
+    await eventually(
+      async () => ((await owner())?.includes(`:${second.child.pid}:`) ? true : undefined),
+      10_000,
+    );
+    expect(Date.now() - handedBackAt).toBeLessThan(10_000);
+    expect(hitsOf('/g1')).toHaveLength(1);
+  }, 40_000);
+});
