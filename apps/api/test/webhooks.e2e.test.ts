@@ -9,6 +9,7 @@ interface Received {
   headers: IncomingHttpHeaders;
   body: string;
   path: string;
+  at: number;
 }
 
 let p: TestPlatform;
@@ -23,9 +24,13 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body, path: req.url ?? '' });
+      received.push({ headers: req.headers, body, path: req.url ?? '', at: Date.now() });
       const left = failures.get(req.url ?? '') ?? 0;
       if (req.url === '/gone') return res.writeHead(410).end();
+      if (req.url === '/lost' && left > 0) {
+        failures.set('/lost', 0);
+        return res.writeHead(429, { 'retry-after': '4' }).end();
+      }
       if (left > 0) {
         failures.set(req.url ?? '', left - 1);
         return res.writeHead(500).end('try later');
@@ -124,4 +129,35 @@ describe('webhooks', () => {
       await strict.stop();
     }
   });
+});
+
+describe('the outbox', () => {
+  it('delivers a webhook whose queue entry Redis lost: the reconciler finds the overdue delivery in Postgres', async () => {
+    failures.set('/lost', 1);
+    const res = await post(`${p.url}/submit`, {
+      task: 't',
+      script: [{ text: 'x' }],
+      webhook_url: `${receiverUrl}/lost`,
+    });
+    const { job_id } = await json<{ job_id: string }>(res);
+    // First attempt fails (500); the retry waits in Redis as a delayed job — which Redis now loses.
+    await eventually(() => (received.some((r) => r.path === '/lost') ? true : undefined));
+    await eventually(async () =>
+      (await p.queues.queue('webhookDelivery').getDelayedCount()) > 0 ? true : undefined,
+    );
+    await p.queues.queue('webhookDelivery').obliterate({ force: true });
+    const log = await eventually(async () => {
+      const d = await json<{ status: string; attempts: number }[]>(
+        await fetch(`${p.url}/jobs/${job_id}/deliveries`),
+      );
+      return d[0]?.status === 'delivered' ? d : undefined;
+    }, 20_000);
+    expect(log[0]?.attempts).toBe(2);
+    // Not delivered by the lost delayed job: the second attempt came after Retry-After plus the overdue grace.
+    const times = received.filter((r) => r.path === '/lost').map((r) => r.at);
+    expect(times[1]! - times[0]!).toBeGreaterThan(4_000 + 4_000);
+    expect(new Set(received.filter((r) => r.path === '/lost').map((r) => r.headers['webhook-id'])).size).toBe(
+      1,
+    );
+  }, 30_000);
 });

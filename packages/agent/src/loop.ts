@@ -22,7 +22,7 @@ import { rerunnable, type Tool, type ToolResult } from './tool.ts';
 
 export interface RunPolicy {
   maxSteps: number;
-  /** Input + output tokens over the whole job. */
+  /** Input (cached or not) + output tokens over the whole job. */
   maxTokens?: number;
   maxCostUsd?: number;
   maxToolCalls?: number;
@@ -330,7 +330,9 @@ function checkBudgets(job: JobSnapshot, policy: RunPolicy): void {
       `the agent used all ${policy.maxSteps} steps without a final answer`,
     );
   }
-  const tokens = job.usage.inputTokens + job.usage.outputTokens;
+  // Every token the job was billed for: cached input counts too (providers report it apart from input).
+  const u = job.usage;
+  const tokens = u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
   if (policy.maxTokens !== undefined && tokens >= policy.maxTokens) {
     throw new JobFailure('budget_exceeded', `token budget reached: ${tokens} of ${policy.maxTokens}`, {
       budget: 'max_tokens',
