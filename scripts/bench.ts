@@ -9,6 +9,7 @@
 // Everything it creates (databases, queue prefixes, workspace files, child processes) is removed at the end.
 // It exits 0 when it measured (a missed target prints MISSED), non-zero only when something crashed.
 // Results: the summary on stdout and .bench/latest.json (plus a timestamped copy). `--help` for flags.
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,9 +20,12 @@ import { type CheckpointResult, runCheckpointBench } from './bench/checkpoint.ts
 import { loadAverage } from './bench/cpu.ts';
 import { connect } from './bench/pg.ts';
 import {
+  type CommitCount,
   REPO_ROOT,
   type RunningPlatform,
   runVariant,
+  STATS_IDLE_FLUSH_MS,
+  settledXact,
   startPlatformProcesses,
   type VariantResult,
   type VariantSpec,
@@ -37,7 +41,8 @@ const HELP = `usage: pnpm bench [flags]
   --steps N                  steps per platform job: N-1 tool turns + a final   (default 5)
   --concurrency N            BullMQ worker concurrency and WORKER_CONCURRENCY   (default 50)
   --workers N                platform worker processes                          (default 1)
-  --bull-jobs N              jobs in the raw BullMQ floor                        (default 10000)
+  --bull-jobs N              jobs in the raw BullMQ floor                        (default 20000)
+  --durable-jobs N           jobs in the BullMQ + 1 INSERT commit floor, 0 = skip (default 5000)
   --keyed-jobs N             jobs in the retry_with_key run                      (default jobs/2)
   --baseline-jobs N          jobs in the 1-step baseline run                     (default jobs/2)
   --warmup-jobs N            platform warm-up jobs, not measured                 (default 150)
@@ -60,6 +65,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string' },
     workers: { type: 'string' },
     'bull-jobs': { type: 'string' },
+    'durable-jobs': { type: 'string' },
     'keyed-jobs': { type: 'string' },
     'baseline-jobs': { type: 'string' },
     'warmup-jobs': { type: 'string' },
@@ -98,7 +104,8 @@ const opts = {
   steps: int('steps', 5),
   concurrency: int('concurrency', 50),
   workers: int('workers', 1),
-  bullJobs: int('bull-jobs', 10_000),
+  bullJobs: int('bull-jobs', 20_000),
+  durableJobs: int('durable-jobs', 5_000, 0),
   keyedJobs: int('keyed-jobs', Math.max(1, Math.round(jobs / 2))),
   baselineJobs: int('baseline-jobs', Math.max(1, Math.round(jobs / 2))),
   warmupJobs: int('warmup-jobs', 150, 0),
@@ -144,6 +151,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+type Measured = VariantResult & { commits: CommitCount };
+function measured(v: VariantResult): Measured {
+  if (!v.commits) throw new Error(`run ${v.name} has no commit count`);
+  return v as Measured;
+}
+
 interface Results {
   bullmq?: BullmqResult;
   postgres?: PostgresResult;
@@ -151,9 +164,9 @@ interface Results {
   platform?: {
     workers: number;
     concurrency: number;
-    main: VariantResult;
-    keyed: VariantResult;
-    baseline: VariantResult;
+    main: Measured;
+    keyed: Measured;
+    baseline: Measured;
     profiles?: ProfileSummary[];
   };
 }
@@ -172,9 +185,18 @@ async function environment() {
       const { rows } = await admin.query<Record<string, string>>(`SHOW ${name}`);
       settings[name] = rows[0]?.[name] ?? '?';
     }
+    const { rows } = await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity');
+    settings.connections_at_start = String(rows[0]?.n ?? '?');
   } finally {
     await admin.end();
   }
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
   const redis = createRedis(REDIS_URL, { name: 'agentq-bench-env' });
   const info = await redis.info('server').finally(() => redis.quit());
   return {
@@ -184,14 +206,23 @@ async function environment() {
     postgres: settings,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
     loadAverageStart: loadAverage(),
+    git: {
+      head: git('rev-parse', '--short', 'HEAD'),
+      changedFiles: git('status', '--porcelain').split('\n').filter(Boolean).length,
+    },
   };
 }
 
-async function platformPhase(): Promise<NonNullable<Results['platform']>> {
+/** Boots the platform and warms it up; it is measured later, once Postgres has published the warm-up's counters. */
+async function startPlatform(): Promise<{
+  platform: RunningPlatform;
+  warmedUpAt: number;
+  profileDir?: string;
+}> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = opts.profile ? `${REPO_ROOT}.bench/profiles/${stamp}` : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
-  const platform: RunningPlatform = await startPlatformProcesses({
+  const platform = await startPlatformProcesses({
     redisUrl: REDIS_URL,
     concurrency: opts.concurrency,
     workers: opts.workers,
@@ -200,7 +231,16 @@ async function platformPhase(): Promise<NonNullable<Results['platform']>> {
     log,
   });
   cleanups.push(() => platform.stop());
-  const spec = (name: string, n: number, steps: number, tool: VariantSpec['tool']): VariantSpec => ({
+  if (opts.warmupJobs > 0) {
+    log('  warm-up (not measured):');
+    await runVariant(platform, variant('warmup', opts.warmupJobs, 3, 'current_time'), log);
+    await runVariant(platform, variant('warmup-keyed', Math.min(50, opts.warmupJobs), 3, 'write_file'), log);
+  }
+  return { platform, warmedUpAt: Date.now(), ...(profileDir ? { profileDir } : {}) };
+}
+
+function variant(name: string, n: number, steps: number, tool: VariantSpec['tool']): VariantSpec {
+  return {
     name,
     jobs: n,
     steps,
@@ -208,33 +248,65 @@ async function platformPhase(): Promise<NonNullable<Results['platform']>> {
     submitConcurrency: opts.submitConcurrency,
     wait: opts.wait,
     timeoutMs: 300_000,
+  };
+}
+
+async function measurePlatform(started: Awaited<ReturnType<typeof startPlatform>>) {
+  const { platform, profileDir } = started;
+  const admin = await connect(testDatabaseUrl('postgres'), 'agentq-bench-stats');
+  cleanups.push(() => admin.end());
+  const database = platform.db.name;
+  const settle = () => settledXact(admin, database, STATS_IDLE_FLUSH_MS);
+  log(`  waiting for Postgres to publish the warm-up's counters (${STATS_IDLE_FLUSH_MS / 1000} s after it)`);
+  const before = await settledXact(
+    admin,
+    database,
+    Math.max(0, started.warmedUpAt + STATS_IDLE_FLUSH_MS - Date.now()),
+  );
+  log('  measured (each run is followed by a ~11 s pause so Postgres publishes its commit counters):');
+  const main = await runVariant(platform, variant('safe', opts.jobs, opts.steps, 'current_time'), log, {
+    before,
+    settle,
   });
-  if (opts.warmupJobs > 0) {
-    log('  warm-up (not measured):');
-    await runVariant(platform, spec('warmup', opts.warmupJobs, 3, 'current_time'), log);
-    await runVariant(platform, spec('warmup-keyed', Math.min(50, opts.warmupJobs), 3, 'write_file'), log);
-  }
-  log('  measured:');
-  const main = await runVariant(platform, spec('safe', opts.jobs, opts.steps, 'current_time'), log);
   const keyed = await runVariant(
     platform,
-    spec('retry_with_key', opts.keyedJobs, opts.steps, 'write_file'),
+    variant('retry_with_key', opts.keyedJobs, opts.steps, 'write_file'),
     log,
+    { before: main.after!, settle },
   );
-  const baseline = await runVariant(platform, spec('one-step', opts.baselineJobs, 1, 'current_time'), log);
+  const baseline = await runVariant(
+    platform,
+    variant('one-step', opts.baselineJobs, 1, 'current_time'),
+    log,
+    {
+      before: keyed.after!,
+      // The last run needs no pause: stopping the processes ends their sessions, which publishes everything.
+      settle: async () => {
+        await platform.stopProcesses();
+        return settledXact(admin, database, 300);
+      },
+    },
+  );
   await platform.stop();
   let profiles: ProfileSummary[] | undefined;
   if (profileDir) {
     profiles = [];
-    for (const f of (await readdir(profileDir)).filter((f) => f.endsWith('.cpuprofile')).sort())
-      profiles.push(await summarizeProfile(`${profileDir}/${f}`, 25));
+    // Per process, the busiest thread's profile (the main thread; the other is tsx's module loader).
+    for (const proc of (await readdir(profileDir)).sort()) {
+      const files = (await readdir(`${profileDir}/${proc}`)).filter((f) => f.endsWith('.cpuprofile'));
+      const summaries = await Promise.all(
+        files.map((f) => summarizeProfile(`${profileDir}/${proc}/${f}`, 25)),
+      );
+      const busiest = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
+      if (busiest) profiles.push({ ...busiest, process: proc });
+    }
   }
   return {
     workers: opts.workers,
     concurrency: opts.concurrency,
-    main,
-    keyed,
-    baseline,
+    main: measured(main),
+    keyed: measured(keyed),
+    baseline: measured(baseline),
     ...(profiles ? { profiles } : {}),
   };
 }
@@ -243,12 +315,27 @@ async function platformPhase(): Promise<NonNullable<Results['platform']>> {
 
 const pair = (d: Distribution) => fmt.pair(d.p50, d.p99);
 
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = '  ';
+    }
+    line += line.trim() ? ` ${word}` : word;
+  }
+  if (line.trim()) lines.push(line);
+  return lines.join('\n');
+}
+
 function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loadEnd: number) {
   const out: string[] = [];
   const targets: { name: string; value: number; target: string; met: boolean }[] = [];
   out.push(
     `agentq bench — ${new Date().toISOString()} — node ${env.node}, ${env.cpus} × ${env.cpuModel}`,
     `Postgres ${env.postgres.server_version} (synchronous_commit=${env.postgres.synchronous_commit}, fsync=${env.postgres.fsync}), Redis ${env.redis}, load average ${env.loadAverageStart} → ${loadEnd}`,
+    `code: ${env.git.head} + ${env.git.changedFiles} changed file(s) in the working tree; ${env.postgres.connections_at_start} Postgres connections open at start (max ${env.postgres.max_connections})`,
     '',
   );
 
@@ -266,9 +353,22 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
       },
       {
         label: `BullMQ Worker, no-op, concurrency ${b.concurrency}`,
-        value: fmt.rate(b.jobsPerSecond, 'jobs/s'),
+        value: fmt.rate(b.noop.jobsPerSecond, 'jobs/s'),
       },
+      { label: '  CPU per job (bench process + Redis)', value: `${b.noop.cpuPerJobMicros.toFixed(0)} µs` },
     );
+    if (b.durable) {
+      floors.push(
+        {
+          label: `BullMQ Worker + 1 raw pg INSERT commit per job (pool ${b.durable.poolSize})`,
+          value: fmt.rate(b.durable.jobsPerSecond, 'jobs/s'),
+        },
+        {
+          label: '  CPU per job (bench process + Redis + Postgres)',
+          value: `${b.durable.cpuPerJobMicros.toFixed(0)} µs`,
+        },
+      );
+    }
   }
   if (r.postgres) {
     const p = r.postgres;
@@ -278,6 +378,10 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
         value: fmt.rate(p.pg.perSecond, 'commits/s'),
       },
       { label: '  commit latency p50 / p99', value: pair(p.pg.latency) },
+      {
+        label: '  CPU per commit (bench process + Postgres)',
+        value: `${p.pgCpuPerCommitMicros.toFixed(0)} µs`,
+      },
       {
         label: 'Postgres INSERT commits, raw pg, 1 client',
         value: fmt.rate(p.pgSingle.perSecond, 'commits/s'),
@@ -315,8 +419,12 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
         { label: '  job latency p50 / p99 (finished − created)', value: pair(v.latency) },
         { label: '  run time p50 / p99 (finished − started)', value: pair(v.runTime) },
         {
-          label: '  platform commits (xact_commit Δ − bench polls)',
+          label: '  platform commits (xact_commit Δ − sessions − bench)',
           value: `${v.commits.platform} = ${fmt.num(v.commits.perJob)}/job`,
+        },
+        {
+          label: '  Postgres sessions the platform opened during the run',
+          value: String(v.commits.sessionsOpened - 1),
         },
       );
       if (v.clientLatency)
@@ -344,6 +452,18 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
         target: `${((s * 1e6) / main.totalSteps).toFixed(0)} µs/step`,
       });
     }
+    const c = main.cpu.seconds;
+    const platformCpu =
+      (c.api ?? 0) +
+      (c.worker ?? 0) +
+      (c['postgres (platform)'] ?? 0) +
+      (c.redis ?? 0) +
+      (c['postgres (shared)'] ?? 0);
+    cpuRows.push({
+      label: '  = the platform (api + worker + its Postgres + Redis)',
+      value: `${platformCpu.toFixed(1)} s = ${fmt.pct(platformCpu / capacity)}`,
+      target: `${((platformCpu * 1e6) / main.totalSteps).toFixed(0)} µs/step`,
+    });
     out.push(
       section(
         `CPU DURING THE MAIN RUN (${main.cpu.wallSeconds.toFixed(1)} s wall × ${main.cpu.cores} cores = ${capacity.toFixed(1)} CPU-s)`,
@@ -361,8 +481,8 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
   const ratios: Record<string, number> = {};
   if (r.platform && r.bullmq) {
     const m = r.platform.main;
-    ratios.platformStepsPerBullmqJob = m.stepsPerSecond / r.bullmq.jobsPerSecond;
-    ratios.platformJobsPerBullmqJob = m.jobsPerSecond / r.bullmq.jobsPerSecond;
+    ratios.platformStepsPerBullmqJob = m.stepsPerSecond / r.bullmq.noop.jobsPerSecond;
+    ratios.platformJobsPerBullmqJob = m.jobsPerSecond / r.bullmq.noop.jobsPerSecond;
     target(
       'platform steps/s ÷ raw BullMQ jobs/s  (the one held to ≥ 25 %)',
       ratios.platformStepsPerBullmqJob,
@@ -407,13 +527,16 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
       '≤ 1',
       main.commits.perStep <= 1,
     );
-    target(
-      'commits/step, safe, marginal (per extra tool step, vs 1-step jobs)',
-      marginalSafe,
-      fmt.num(marginalSafe, 3),
-      '≤ 1',
-      marginalSafe <= 1.05,
-    );
+    if (extra > 0) {
+      // 5 % slack: reconciler passes and cache refreshes land in one run or the other.
+      target(
+        'commits/step, safe, marginal (per extra tool step, vs 1-step jobs)',
+        marginalSafe,
+        fmt.num(marginalSafe, 3),
+        '≤ 1 (±5 %)',
+        marginalSafe <= 1.05,
+      );
+    }
     rows.push(
       { label: 'commits/step, retry_with_key, all-in  (info)', value: fmt.num(keyed.commits.perStep, 3) },
       { label: 'commits/step, retry_with_key, marginal  (info)', value: fmt.num(marginalKeyed, 3) },
@@ -461,29 +584,17 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
 
   if (r.platform) {
     const { main, keyed, baseline } = r.platform;
-    const s = main.steps;
-    const acct: Row[] = [
-      {
-        label: `safe, ${s} steps: measured / expected from the code`,
-        value: `${fmt.num(main.commits.perJob, 2)} / ${s + 5}`,
-        target: 'per job',
-      },
-      {
-        label: `retry_with_key, ${s} steps: measured / expected`,
-        value: `${fmt.num(keyed.commits.perJob, 2)} / ${s + 5 + 2 * (s - 1)}`,
-        target: 'per job',
-      },
-      {
-        label: '1 step: measured / expected',
-        value: `${fmt.num(baseline.commits.perJob, 2)} / 6`,
-        target: 'per job',
-      },
-      {
-        label: '  expected = create 1 + claim 1 + claim reads 2 + steps + finish 1 (+ 2 per non-safe call)',
-        value: '',
-      },
-    ];
-    out.push(section('COMMIT ACCOUNTING (every statement is its own transaction, reads included)', acct), '');
+    const perTool = (v: Measured) => (v.commits.perJob - baseline.commits.perJob) / (v.steps - 1);
+    out.push(
+      wrap(
+        `commits per job = fixed ${fmt.num(baseline.commits.perJob - 1)} (1-step jobs minus their step: API submit, ` +
+          `pre-claim reads, claim, finish) + 1 per step + per tool call ${fmt.num(perTool(main) - 1)} (safe) / ` +
+          `${fmt.num(perTool(keyed) - 1)} (retry_with_key). Every statement is its own transaction, reads ` +
+          "included; connection startups and the bench's own queries are subtracted.",
+        106,
+      ),
+      '',
+    );
     const problems = [...main.problems, ...keyed.problems, ...baseline.problems];
     if (problems.length) {
       out.push(`platform logged ${problems.length} warning(s)/error(s) during measured runs, first ones:`);
@@ -495,13 +606,28 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
       for (const p of r.platform.profiles) out.push(formatProfile(p), '');
     }
   }
+  // This machine may be shared: say how much of it was someone else's during the measured platform run.
+  const noise: Record<string, number> = { loadAverageStart: env.loadAverageStart, loadAverageEnd: loadEnd };
+  if (r.platform) {
+    const { main, keyed, baseline } = r.platform;
+    const m = main.cpu;
+    const foreign = (m.seconds['other (not ours)'] ?? 0) + (m.seconds['postgres (other databases)'] ?? 0);
+    noise.otherCpuShare = foreign / (m.wallSeconds * m.cores);
+    noise.platformProblems = main.problems.length + keyed.problems.length + baseline.problems.length;
+    const disturbed = noise.otherCpuShare > 0.15 || noise.platformProblems > 0 || loadEnd > 2 * env.cpus;
+    out.push(
+      `${disturbed ? 'NOISY RUN' : 'quiet run'}: other processes used ${fmt.pct(noise.otherCpuShare)} of the machine ` +
+        `during the main run, load average ${env.loadAverageStart} → ${loadEnd}, ` +
+        `${noise.platformProblems} platform warning(s)${disturbed ? ' — compare with a run on a quiet machine' : ''}`,
+    );
+  }
   const missed = targets.filter((t) => !t.met);
   out.push(
     missed.length === 0
       ? `all ${targets.length} targets MET`
       : `${missed.length} of ${targets.length} targets MISSED: ${missed.map((t) => t.name).join('; ')}`,
   );
-  return { text: out.join('\n'), targets, ratios };
+  return { text: out.join('\n'), targets, ratios, noise };
 }
 
 function roundAll(value: unknown): unknown {
@@ -520,11 +646,19 @@ async function main(): Promise<void> {
   const env = await environment();
   const results: Results = {};
   log(`agentq bench: ${JSON.stringify({ ...opts, phases: [...opts.phases] })}`);
+  // The platform starts first: its warm-up's commit counters take ~10 s to reach pg_stat_database, and the
+  // raw floors fill that time (the platform sits idle meanwhile).
+  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+  if (opts.phases.has('platform')) {
+    log('[platform] starting the real API and worker processes, warming up');
+    platform = await startPlatform();
+  }
   if (opts.phases.has('bullmq')) {
     log('[1/4] raw BullMQ floor');
     results.bullmq = await runRawBullmq({
       redisUrl: REDIS_URL,
       jobs: opts.bullJobs,
+      durableJobs: opts.durableJobs,
       concurrency: opts.concurrency,
       log,
     });
@@ -542,9 +676,9 @@ async function main(): Promise<void> {
     log('[3/4] checkpoint store overhead');
     results.checkpoint = await runCheckpointBench({ iterations: opts.checkpointIterations, log });
   }
-  if (opts.phases.has('platform')) {
+  if (platform) {
     log('[4/4] whole platform');
-    results.platform = await platformPhase();
+    results.platform = await measurePlatform(platform);
   }
   await cleanup();
   const loadEnd = loadAverage();
@@ -558,6 +692,7 @@ async function main(): Promise<void> {
     options: { ...opts, phases: [...opts.phases] },
     environment: { ...env, loadAverageEnd: loadEnd },
     ratios: summary.ratios,
+    noise: summary.noise,
     targets: summary.targets,
     results,
   });

@@ -7,9 +7,11 @@ import { type Config, loadConfig } from '@agentq/config';
 import { createTestDatabase, type TestDatabase } from '@agentq/db/testing';
 import { createRedis, Queues } from '@agentq/queue';
 import { pino } from 'pino';
+import { createCatalog } from '../apps/api/src/catalog-from-config.ts';
 import { createApi, type RunningApi } from '../apps/api/src/server.ts';
 import { type RunningWorkerProcess, startWorkerProcess } from '../apps/worker/src/process.ts';
 import type { Runtime } from '../apps/worker/src/run-processor.ts';
+import { createRuntime } from '../apps/worker/src/runtime.ts';
 
 export interface TestPlatform {
   url: string;
@@ -59,7 +61,17 @@ export function recordingTool(
 }
 
 export async function startPlatform(
-  options: { runtime?: Runtime; env?: Record<string, string>; workers?: number; label?: string } = {},
+  options: {
+    runtime?: Runtime;
+    /**
+     * Use the deployment's real runtime (createRuntime: models, tools, memory, sessions) and the API's
+     * real catalog instead of a test runtime; a function may wrap it (e.g. to record model requests).
+     */
+    realRuntime?: true | ((runtime: Runtime) => Runtime);
+    env?: Record<string, string>;
+    workers?: number;
+    label?: string;
+  } = {},
 ): Promise<TestPlatform> {
   const db = await createTestDatabase(options.label ?? 'e2e');
   const config = loadConfig({
@@ -74,8 +86,13 @@ export async function startPlatform(
     ...options.env,
   });
   const log = pino({ level: config.LOG_LEVEL });
-  const runtime = options.runtime ?? testRuntime();
-  const api = await createApi({ config, log, runtime: runtimeCatalog(runtime) });
+  const real = options.realRuntime ? await createRuntime(config, log) : undefined;
+  const runtime =
+    real && typeof options.realRuntime === 'function'
+      ? options.realRuntime(real)
+      : (real ?? options.runtime ?? testRuntime());
+  const catalog = real ? await createCatalog(config) : runtimeCatalog(runtime);
+  const api = await createApi({ config, log, runtime: catalog });
   await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
   const port = (api.server.address() as AddressInfo).port;
   const queues = new Queues(createRedis(config.REDIS_URL), config.QUEUE_PREFIX);
@@ -96,6 +113,7 @@ export async function startPlatform(
     startWorker,
     async stop() {
       await Promise.allSettled(workers.map((w) => w.close()));
+      await real?.close();
       await api.close();
       await Promise.allSettled(queues.all().map((q) => q.obliterate({ force: true })));
       await queues.close();

@@ -1,9 +1,24 @@
 // Phase 1, the raw BullMQ floor: what Redis + BullMQ alone do on this machine, with the same job options and
-// payload shape the platform uses for agent runs (custom job id, attempts/backoff, removeOnComplete).
+// payload shape the platform uses for agent runs (custom job id, attempts/backoff, removeOnComplete). Also a
+// "durable floor": the same Worker doing one raw-pg INSERT commit per job, the least a job that records
+// anything in Postgres can cost.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connectionString } from '@agentq/db';
+import { createTestDatabase } from '@agentq/db/testing';
 import { createRedis, jobKinds } from '@agentq/queue';
 import { type JobsOptions, Queue, Worker } from 'bullmq';
+import { type CpuReport, cpuWindow } from './cpu.ts';
+import { pg } from './pg.ts';
 import { nowMs, pool, withTimeout } from './stats.ts';
+
+export interface DrainResult {
+  jobs: number;
+  jobsPerSecond: number;
+  seconds: number;
+  /** CPU per job (this process + Redis [+ the database's backends]), µs. */
+  cpuPerJobMicros: number;
+  cpu: CpuReport;
+}
 
 export interface BullmqResult {
   jobs: number;
@@ -15,8 +30,9 @@ export interface BullmqResult {
   singleAdds: number;
   singleAddPerSecond: number;
   /** Worker with a no-op processor: first start to last completion. */
-  jobsPerSecond: number;
-  processSeconds: number;
+  noop: DrainResult;
+  /** Worker whose processor commits one row with raw pg (a pool of 10). */
+  durable: (DrainResult & { poolSize: number }) | undefined;
 }
 
 /** The platform's options for an agent run (queues.ts KEEP + the catalog's attempts/backoff). */
@@ -27,35 +43,96 @@ const RUN_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 86_400 },
 };
 
+const payload = () => {
+  const id = randomUUID();
+  return {
+    name: 'agentRun',
+    data: { job_id: id, tenant_id: 'bench' },
+    opts: { ...RUN_OPTIONS, jobId: id },
+  };
+};
+
+async function addBulk(queue: Queue, jobs: number, chunk: number): Promise<void> {
+  for (let done = 0; done < jobs; done += chunk) {
+    await queue.addBulk(Array.from({ length: Math.min(chunk, jobs - done) }, payload));
+  }
+}
+
+/** Starts a Worker on an already filled queue and times it from start to the last completion. */
+async function drain(opts: {
+  redisUrl: string;
+  prefix: string;
+  queue: string;
+  jobs: number;
+  concurrency: number;
+  processor: (data: { job_id: string }) => Promise<unknown>;
+  databases?: Record<string, string>;
+}): Promise<DrainResult> {
+  const connection = createRedis(opts.redisUrl, { name: 'agentq-bench-worker' });
+  const worker = new Worker(opts.queue, (job) => opts.processor(job.data as { job_id: string }), {
+    connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    autorun: false,
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+  });
+  try {
+    let completed = 0;
+    let lastCompletion = 0;
+    const allDone = new Promise<void>((resolve, reject) => {
+      worker.on('completed', () => {
+        completed++;
+        lastCompletion = nowMs();
+        if (completed === opts.jobs) resolve();
+      });
+      worker.on('failed', (_job, err) => reject(err));
+      worker.on('error', reject);
+    });
+    await worker.waitUntilReady();
+    const endCpu = cpuWindow({ trees: {}, databases: opts.databases ?? {} });
+    const start = nowMs();
+    void worker.run();
+    await withTimeout(
+      allDone,
+      120_000,
+      () => `${opts.queue}: only ${completed}/${opts.jobs} jobs completed in 120 s`,
+    );
+    const seconds = (lastCompletion - start) / 1000;
+    const cpu = endCpu();
+    let ours = (cpu.seconds['bench driver'] ?? 0) + (cpu.seconds.redis ?? 0);
+    for (const label of Object.keys(opts.databases ?? {})) ours += cpu.seconds[`postgres (${label})`] ?? 0;
+    return {
+      jobs: opts.jobs,
+      jobsPerSecond: opts.jobs / seconds,
+      seconds,
+      cpuPerJobMicros: (ours * 1e6) / opts.jobs,
+      cpu,
+    };
+  } finally {
+    await worker.close().catch(() => {});
+    await connection.quit().catch(() => {});
+  }
+}
+
 export async function runRawBullmq(opts: {
   redisUrl: string;
   jobs: number;
+  durableJobs: number;
   concurrency: number;
   log: (line: string) => void;
 }): Promise<BullmqResult> {
   const prefix = `aqbench_${randomBytes(4).toString('hex')}`;
   const connection = createRedis(opts.redisUrl, { name: 'agentq-bench-queue' });
-  const workerConnection = createRedis(opts.redisUrl, { name: 'agentq-bench-worker' });
-  const queue = new Queue('bench-noop', { connection, prefix });
-  const singles = new Queue('bench-single-add', { connection, prefix });
-  let worker: Worker | undefined;
+  const queues = ['bench-noop', 'bench-single-add', 'bench-durable'].map(
+    (name) => new Queue(name, { connection, prefix }),
+  );
+  const [queue, singles, durableQueue] = queues as [Queue, Queue, Queue];
   try {
     await queue.waitUntilReady();
-    const payload = () => {
-      const id = randomUUID();
-      return {
-        name: 'agentRun',
-        data: { job_id: id, tenant_id: 'bench' },
-        opts: { ...RUN_OPTIONS, jobId: id },
-      };
-    };
-
-    // addBulk
     const chunk = 1_000;
     const addStart = nowMs();
-    for (let done = 0; done < opts.jobs; done += chunk) {
-      await queue.addBulk(Array.from({ length: Math.min(chunk, opts.jobs - done) }, payload));
-    }
+    await addBulk(queue, opts.jobs, chunk);
     const addSeconds = (nowMs() - addStart) / 1000;
     opts.log(`  addBulk: ${opts.jobs} jobs in ${addSeconds.toFixed(2)} s`);
 
@@ -69,37 +146,47 @@ export async function runRawBullmq(opts: {
     const singleSeconds = (nowMs() - singleStart) / 1000;
     opts.log(`  add: ${singleAdds} jobs in ${singleSeconds.toFixed(2)} s`);
 
-    // processing
-    let completed = 0;
-    let lastCompletion = 0;
-    const w = new Worker('bench-noop', async () => ({ ok: true }), {
-      connection: workerConnection,
+    const noop = await drain({
+      redisUrl: opts.redisUrl,
       prefix,
+      queue: 'bench-noop',
+      jobs: opts.jobs,
       concurrency: opts.concurrency,
-      autorun: false,
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
+      processor: async () => ({ ok: true }),
     });
-    worker = w;
-    const allDone = new Promise<void>((resolve, reject) => {
-      w.on('completed', () => {
-        completed++;
-        lastCompletion = nowMs();
-        if (completed === opts.jobs) resolve();
-      });
-      w.on('failed', (_job, err) => reject(err));
-      w.on('error', reject);
-    });
-    await w.waitUntilReady();
-    const processStart = nowMs();
-    void w.run();
-    await withTimeout(
-      allDone,
-      120_000,
-      () => `raw BullMQ: only ${completed}/${opts.jobs} jobs completed in 120 s`,
-    );
-    const processSeconds = (lastCompletion - processStart) / 1000;
-    opts.log(`  worker: ${opts.jobs} jobs in ${processSeconds.toFixed(2)} s`);
+    opts.log(`  worker, no-op: ${opts.jobs} jobs in ${noop.seconds.toFixed(2)} s`);
+
+    let durable: BullmqResult['durable'];
+    if (opts.durableJobs > 0) {
+      const db = await createTestDatabase('bench_bullpg');
+      // 10 connections saturate a small Postgres already, and leave room on a shared server (max_connections).
+      const poolSize = Math.min(10, opts.concurrency);
+      const pgPool = new pg.Pool({ connectionString: connectionString(db.url), max: poolSize });
+      // A connection still being opened when the pool ends is cut by DROP DATABASE … WITH (FORCE): expected.
+      pgPool.on('error', () => {});
+      try {
+        await pgPool.query(
+          'CREATE TABLE bench_job (id uuid PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now())',
+        );
+        await addBulk(durableQueue, opts.durableJobs, chunk);
+        const result = await drain({
+          redisUrl: opts.redisUrl,
+          prefix,
+          queue: 'bench-durable',
+          jobs: opts.durableJobs,
+          concurrency: opts.concurrency,
+          processor: (data) => pgPool.query('INSERT INTO bench_job (id) VALUES ($1)', [data.job_id]),
+          databases: { durable: db.name },
+        });
+        durable = { ...result, poolSize };
+        opts.log(
+          `  worker, 1 INSERT commit per job: ${opts.durableJobs} jobs in ${result.seconds.toFixed(2)} s`,
+        );
+      } finally {
+        await pgPool.end().catch(() => {});
+        await db.drop();
+      }
+    }
     return {
       jobs: opts.jobs,
       concurrency: opts.concurrency,
@@ -107,13 +194,12 @@ export async function runRawBullmq(opts: {
       chunk,
       singleAdds,
       singleAddPerSecond: singleAdds / singleSeconds,
-      jobsPerSecond: opts.jobs / processSeconds,
-      processSeconds,
+      noop,
+      durable,
     };
   } finally {
-    await worker?.close().catch(() => {});
-    await Promise.allSettled([queue.obliterate({ force: true }), singles.obliterate({ force: true })]);
-    await Promise.allSettled([queue.close(), singles.close()]);
-    await Promise.allSettled([connection.quit(), workerConnection.quit()]);
+    await Promise.allSettled(queues.map((q) => q.obliterate({ force: true })));
+    await Promise.allSettled(queues.map((q) => q.close()));
+    await connection.quit().catch(() => {});
   }
 }

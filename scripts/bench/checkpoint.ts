@@ -1,4 +1,4 @@
-// Phase 5, checkpoint overhead: the PostgresCheckpointStore writes a tool call adds, timed directly on a real
+// Phase 3, checkpoint overhead: the PostgresCheckpointStore writes a tool call adds, timed directly on a real
 // (fresh, migrated) database from one caller, so it is the latency of the writes themselves.
 //
 // Each iteration does, on one of `jobs` claimed jobs (rotating):

@@ -10,12 +10,20 @@ export interface PgResult<R> {
 
 export interface PgClient {
   connect(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): void;
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
   end(): Promise<void>;
 }
 
+export interface PgPool {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
 interface PgModule {
   Client: new (config: { connectionString: string; application_name?: string }) => PgClient;
+  Pool: new (config: { connectionString: string; max?: number }) => PgPool;
   escapeIdentifier(name: string): string;
 }
 
@@ -25,6 +33,9 @@ export const pg = requireFromDb('pg') as PgModule;
 /** A connected client (the URL's user is filled in the way the platform does it). */
 export async function connect(databaseUrl: string, name = 'agentq-bench'): Promise<PgClient> {
   const client = new pg.Client({ connectionString: connectionString(databaseUrl), application_name: name });
+  // A connection-level error also fails the pending query; without a listener it would kill the process
+  // (e.g. a database dropped WITH (FORCE) during cleanup after a crash).
+  client.on('error', () => {});
   await client.connect();
   return client;
 }

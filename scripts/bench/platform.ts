@@ -1,12 +1,13 @@
-// Phase 3 and 4, the whole platform: the real API (apps/api/src/main.ts) and worker(s)
+// Phase 4, the whole platform: the real API (apps/api/src/main.ts) and worker(s)
 // (apps/worker/src/main.ts, with the deployment runtime: the scripted model and the built-in tools) as child
 // processes on a fresh database and queue prefix; jobs submitted over HTTP; throughput, latency and the
 // commits Postgres counted for the platform's database while they ran.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { createTestDatabase, type TestDatabase, testDatabaseUrl } from '@agentq/db/testing';
+import { createTestDatabase, type TestDatabase } from '@agentq/db/testing';
 import { createRedis, Queues } from '@agentq/queue';
 import { type CpuReport, cpuWindow } from './cpu.ts';
 import { connect, type PgClient } from './pg.ts';
@@ -38,6 +39,9 @@ export interface RunningPlatform {
   pids: { api: number[]; worker: number[] };
   /** Warn-or-worse log lines the children wrote since `since` (ms epoch). */
   problems(since: number): LogLine[];
+  /** SIGTERM to the API and workers, waiting for them to exit (their Postgres sessions end too). */
+  stopProcesses(): Promise<void>;
+  /** stopProcesses, then obliterate the queues, drop the database and the workspace. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -72,6 +76,7 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
     SCRIPTED_MODEL: 'on',
     DEFAULT_MODEL: '',
     MAX_STEPS_LIMIT: '10000',
+    LOOP_DETECTION_THRESHOLD: '100',
     RATE_LIMIT_SUBMITS_PER_MINUTE: '100000000',
     TENANT_MAX_RUNNING_JOBS: '100000',
     WORKSPACE_DIR: workspace,
@@ -91,8 +96,8 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
 
   const spawnChild = (name: string, entry: string, onLine?: (line: string) => void) => {
     const nodeArgs = ['--import', 'tsx'];
-    if (opts.profileDir)
-      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
+    // One directory per process: V8 writes a profile per thread (tsx's loader runs in a worker thread).
+    if (opts.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}/${name}`);
     const child = spawn(process.execPath, [...nodeArgs, entry], {
       cwd: REPO_ROOT,
       env,
@@ -134,10 +139,7 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
     );
 
   const url = `http://127.0.0.1:${port}`;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
+  const stopProcesses = async () => {
     await Promise.all(
       children.map(async ({ child }) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -148,6 +150,12 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
         clearTimeout(timer);
       }),
     );
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopProcesses();
     const redis = createRedis(opts.redisUrl, { name: 'agentq-bench-cleanup' });
     const queues = new Queues(redis, prefix);
     await Promise.allSettled(queues.all().map((q) => q.obliterate({ force: true })));
@@ -202,6 +210,7 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
       worker: children.filter((c) => c.name.startsWith('worker')).map((c) => c.child.pid ?? 0),
     },
     problems: (since) => lines.filter((l) => l.at >= since),
+    stopProcesses,
     stop,
   };
 }
@@ -220,6 +229,32 @@ export interface VariantSpec {
   /** db: the bench polls Postgres (cheap, counted and subtracted); http: one /status?wait= long-poll per job. */
   wait: 'db' | 'http';
   timeoutMs: number;
+}
+
+export interface XactReading {
+  commit: number;
+  rollback: number;
+  /** Sessions ever opened to the database; each one's startup is a committed transaction of its own. */
+  sessions: number;
+  stable: boolean;
+  at: number;
+}
+
+export interface CommitCount {
+  /** xact_commit delta of the platform database over the run. */
+  xactCommit: number;
+  xactRollback: number;
+  /** Sessions opened meanwhile (pool connections): their startup transactions are subtracted. */
+  sessionsOpened: number;
+  /** Transactions the bench itself ran on that database (completion polls, the results query). */
+  benchQueries: number;
+  /** The platform's commits: xact_commit − sessions opened − bench queries. */
+  platform: number;
+  perStep: number;
+  perJob: number;
+  /** Platform commits per second over the run. */
+  perSecond: number;
+  statsStable: boolean;
 }
 
 export interface VariantResult {
@@ -243,20 +278,9 @@ export interface VariantResult {
   runTime: Distribution;
   /** When waiting over HTTP: submit → the long-poll answered terminal, as the client saw it. */
   clientLatency: Distribution | undefined;
-  commits: {
-    /** xact_commit delta of the platform database over the run. */
-    xactCommit: number;
-    xactRollback: number;
-    /** Transactions the bench itself ran on that database (completion polls), subtracted below. */
-    benchQueries: number;
-    /** The platform's commits: xact_commit − bench queries. */
-    platform: number;
-    perStep: number;
-    perJob: number;
-    /** Platform commits per second over the run. */
-    perSecond: number;
-    statsStable: boolean;
-  };
+  /** Absent for warm-up runs. */
+  commits: CommitCount | undefined;
+  after: XactReading | undefined;
   cpu: CpuReport;
   problems: string[];
 }
@@ -264,12 +288,13 @@ export interface VariantResult {
 function scriptFor(spec: VariantSpec, jobIndex: number) {
   const turns: unknown[] = [];
   for (let i = 0; i < spec.steps - 1; i++) {
-    // Inputs alternate so the loop detector never sees the same call twice in a row.
+    // current_time without a zone is the cheapest call there is (the bench measures the platform, not the
+    // tool); LOOP_DETECTION_THRESHOLD is raised to 100, and a zone every 50th call keeps streaks short.
     const input =
       spec.tool === 'current_time'
-        ? i % 2
-          ? {}
-          : { timezone: 'UTC' }
+        ? i % 50 === 49
+          ? { timezone: 'UTC' }
+          : {}
         : { path: `bench/${spec.name}/${jobIndex}/${i}.txt`, content: `step ${i}` };
     turns.push({ tool_calls: [{ name: spec.tool, input }], usage: { input_tokens: 100, output_tokens: 20 } });
   }
@@ -279,44 +304,61 @@ function scriptFor(spec: VariantSpec, jobIndex: number) {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
-/** xact_commit/xact_rollback of a database, read from another database's connection. */
-async function readXact(admin: PgClient, database: string): Promise<{ commit: number; rollback: number }> {
+/** Counters of a database from pg_stat_database, read over a connection to another database. */
+export async function readXact(admin: PgClient, database: string): Promise<XactReading> {
   await admin.query('SELECT pg_stat_clear_snapshot()');
-  const { rows } = await admin.query<{ c: number; r: number }>(
-    'SELECT xact_commit::float8 AS c, xact_rollback::float8 AS r FROM pg_stat_database WHERE datname = $1',
+  const { rows } = await admin.query<{ c: number; r: number; s: number }>(
+    `SELECT xact_commit::float8 AS c, xact_rollback::float8 AS r, sessions::float8 AS s
+     FROM pg_stat_database WHERE datname = $1`,
     [database],
   );
   const row = rows[0];
   if (!row) throw new Error(`no pg_stat_database row for ${database}`);
-  return { commit: row.c, rollback: row.r };
+  return { commit: row.c, rollback: row.r, sessions: row.s, stable: false, at: Date.now() };
 }
 
-/** Backends flush their counters about once a second when idle: wait, then read until two reads agree. */
-export async function stableXact(
+/**
+ * Postgres 15 backends publish their counters when they go idle, but at most once a second: a backend that
+ * published less than a second before going idle waits PGSTAT_IDLE_INTERVAL (10 s) — or its exit (idle pool
+ * connections close after 10 s) — before publishing the rest. So: wait `minWaitMs` (10.5 s unless every
+ * session of the database has ended), then read until two reads half a second apart agree.
+ */
+export async function settledXact(
   admin: PgClient,
   database: string,
-): Promise<{ commit: number; rollback: number; stable: boolean }> {
-  await sleep(1_100);
+  minWaitMs: number,
+): Promise<XactReading> {
+  await sleep(minWaitMs);
   let previous = await readXact(admin, database);
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 20; i++) {
     await sleep(500);
     const current = await readXact(admin, database);
-    if (current.commit === previous.commit && current.rollback === previous.rollback)
+    if (
+      current.commit === previous.commit &&
+      current.rollback === previous.rollback &&
+      current.sessions === previous.sessions
+    )
       return { ...current, stable: true };
     previous = current;
   }
-  return { ...previous, stable: false };
+  return previous;
 }
 
+export const STATS_IDLE_FLUSH_MS = 10_500;
+
+/**
+ * Runs one batch of jobs. With `measure`, counts the platform's commits between `measure.before` and what
+ * `measure.settle()` reads after the last job finished (the caller decides how to let the counters settle).
+ */
 export async function runVariant(
   platform: RunningPlatform,
   spec: VariantSpec,
   log: (line: string) => void,
+  measure?: { before: XactReading; settle: () => Promise<XactReading> },
 ): Promise<VariantResult> {
-  const admin = await connect(testDatabaseUrl('postgres'), 'agentq-bench-stats');
   const poller = await connect(platform.db.url, 'agentq-bench-poller');
+  let pollerOpen = true;
   try {
-    const before = await stableXact(admin, platform.db.name);
     const ids: string[] = new Array(spec.jobs);
     const submittedAt: number[] = new Array(spec.jobs);
     const clientDone: number[] = [];
@@ -331,18 +373,18 @@ export async function runVariant(
     const start = Date.now();
     await pool(spec.jobs, spec.submitConcurrency, async (i) => {
       submittedAt[i] = Date.now();
-      const res = await fetch(`${platform.url}/submit`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      const res = await http(
+        'POST',
+        `${platform.url}/submit`,
+        JSON.stringify({
           task: `bench ${spec.name} #${i}`,
           model: 'scripted',
           max_steps: spec.steps,
           tools: [spec.tool],
           script: scriptFor(spec, i),
         }),
-      });
-      const text = await res.text();
+      );
+      const text = res.body;
       if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${text.slice(0, 300)}`);
       const id = (JSON.parse(text) as { job_id: string }).job_id;
       ids[i] = id;
@@ -378,8 +420,8 @@ export async function runVariant(
       }
     }
     const cpu = endCpu();
-    const after = await stableXact(admin, platform.db.name);
 
+    benchQueries++;
     const { rows } = await poller.query<{
       status: string;
       steps_used: number;
@@ -394,6 +436,10 @@ export async function runVariant(
        FROM job WHERE id = ANY($1::uuid[])`,
       [ids],
     );
+    // Ending the session publishes its counters at once (and its startup is counted in `sessions`).
+    pollerOpen = false;
+    await poller.end();
+
     const statuses: Record<string, number> = {};
     let totalSteps = 0;
     let lastFinished = 0;
@@ -414,13 +460,35 @@ export async function runVariant(
     if (rows.length !== spec.jobs || notTerminal > 0)
       throw new Error(`${spec.name}: ${rows.length} jobs found, ${notTerminal} not finished`);
     const seconds = (lastFinished - start) / 1000;
-    const xactCommit = after.commit - before.commit;
-    const platformCommits = xactCommit - benchQueries;
+
+    let commits: CommitCount | undefined;
+    let after: XactReading | undefined;
+    if (measure) {
+      after = await measure.settle();
+      const xactCommit = after.commit - measure.before.commit;
+      const sessionsOpened = after.sessions - measure.before.sessions;
+      const platformCommits = xactCommit - sessionsOpened - benchQueries;
+      commits = {
+        xactCommit,
+        xactRollback: after.rollback - measure.before.rollback,
+        sessionsOpened,
+        benchQueries,
+        platform: platformCommits,
+        perStep: platformCommits / totalSteps,
+        perJob: platformCommits / spec.jobs,
+        perSecond: platformCommits / seconds,
+        statsStable: measure.before.stable && after.stable,
+      };
+    }
     const problems = platform.problems(since).map((l) => `[${l.source}] ${l.text}`);
     log(
       `  ${spec.name}: ${spec.jobs} jobs × ${spec.steps} steps in ${seconds.toFixed(2)} s ` +
-        `(${(spec.jobs / seconds).toFixed(1)} jobs/s, ${(totalSteps / seconds).toFixed(0)} steps/s), ` +
-        `${(platformCommits / totalSteps).toFixed(3)} commits/step, statuses ${JSON.stringify(statuses)}`,
+        `(${(spec.jobs / seconds).toFixed(1)} jobs/s, ${(totalSteps / seconds).toFixed(0)} steps/s)` +
+        (commits
+          ? `, ${commits.perJob.toFixed(2)} commits/job, ${commits.perStep.toFixed(3)} commits/step` +
+            ` (${commits.sessionsOpened} sessions opened)`
+          : '') +
+        `, statuses ${JSON.stringify(statuses)}`,
     );
     return {
       name: spec.name,
@@ -440,32 +508,51 @@ export async function runVariant(
       queueWait: distribution(queueWait),
       runTime: distribution(runTime),
       clientLatency: spec.wait === 'http' ? distribution(clientDone) : undefined,
-      commits: {
-        xactCommit,
-        xactRollback: after.rollback - before.rollback,
-        benchQueries,
-        platform: platformCommits,
-        perStep: platformCommits / totalSteps,
-        perJob: platformCommits / spec.jobs,
-        perSecond: platformCommits / seconds,
-        statsStable: before.stable && after.stable,
-      },
+      commits,
+      after,
       cpu,
       problems,
     };
   } finally {
-    await Promise.allSettled([admin.end(), poller.end()]);
+    if (pollerOpen) await poller.end().catch(() => {});
   }
 }
 
 async function waitHttp(url: string, id: string, submittedAt: number, done: number[]): Promise<void> {
   for (;;) {
-    const res = await fetch(`${url}/status/${id}?wait=30`);
-    if (!res.ok) throw new Error(`status ${id} answered ${res.status}`);
-    const body = (await res.json()) as { status: string };
+    const res = await http('GET', `${url}/status/${id}?wait=30`);
+    if (res.status !== 200) throw new Error(`status ${id} answered ${res.status}`);
+    const body = JSON.parse(res.body) as { status: string };
     if (TERMINAL.has(body.status)) {
       done.push(Date.now() - submittedAt);
       return;
     }
   }
+}
+
+// node:http with keep-alive rather than fetch: the driver shares the machine with what it measures, and
+// undici's fetch costs more CPU per request (compare the driver's CPU row).
+const agent = new Agent({ keepAlive: true, maxSockets: 1_024 });
+
+function http(method: string, url: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers: body
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+          : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }

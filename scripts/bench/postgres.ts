@@ -2,6 +2,7 @@
 // concurrent clients, with raw node-postgres and (for comparison) through Prisma's $executeRaw, which is
 // the path every platform write takes. Also the bare round trip (SELECT 1) of both.
 import { createTestDatabase } from '@agentq/db/testing';
+import { cpuWindow } from './cpu.ts';
 import { connect, type PgClient } from './pg.ts';
 import { type Distribution, distribution, nowMs } from './stats.ts';
 
@@ -18,6 +19,8 @@ export interface PostgresResult {
   database: string;
   settings: Record<string, string>;
   pg: LoopResult;
+  /** CPU of the 4-client pg loop (this process + the database's backends), per commit, µs. */
+  pgCpuPerCommitMicros: number;
   pgSingle: LoopResult;
   prisma: LoopResult | undefined;
   /** SELECT 1 round trip, ms, one client. */
@@ -87,10 +90,13 @@ export async function runRawPostgres(opts: {
       c.query('INSERT INTO bench_commit (client, payload) VALUES ($1, $2)', [k, 'bench']);
     for (const [k, c] of clients.entries()) for (let i = 0; i < 20; i++) await insert(c, k)();
 
+    const endCpu = cpuWindow({ trees: {}, databases: { raw: db.name } });
     const pgRun = await timedLoop(
       opts.seconds,
       clients.map((c, k) => insert(c, k)),
     );
+    const cpu = endCpu();
+    const pgCpu = (cpu.seconds['bench driver'] ?? 0) + (cpu.seconds['postgres (raw)'] ?? 0);
     opts.log(`  pg, ${opts.clients} clients: ${pgRun.perSecond.toFixed(0)} commits/s`);
     const pgSingle = await timedLoop(Math.min(1, opts.seconds), [insert(first, 0)]);
     opts.log(`  pg, 1 client: ${pgSingle.perSecond.toFixed(0)} commits/s`);
@@ -114,6 +120,7 @@ export async function runRawPostgres(opts: {
       database: db.name,
       settings,
       pg: pgRun,
+      pgCpuPerCommitMicros: (pgCpu * 1e6) / pgRun.commits,
       pgSingle,
       prisma: prismaRun,
       roundTrip: { pg: pgRoundTrip, prisma: prismaRoundTrip },

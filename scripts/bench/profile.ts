@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -19,11 +20,15 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   file: string;
+  /** Which process it came from, when known (api, worker…). */
+  process?: string;
   /** Wall time covered and the part of it the thread was busy (not idle), ms. */
   totalMs: number;
   busyMs: number;
   idleMs: number;
   byCategory: { category: string; ms: number; share: number }[];
+  /** Same, with node core and native frames charged to the nearest package frame that called them. */
+  byCaller: { category: string; ms: number; share: number }[];
   topFunctions: { fn: string; where: string; category: string; ms: number; share: number }[];
 }
 
@@ -51,6 +56,19 @@ export function categoryOf(url: string, functionName: string): string {
 export async function summarizeProfile(file: string, top = 20): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const callerCategory = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (!frame) break;
+      const category = categoryOf(frame.url, frame.functionName);
+      if (frame.url && category !== 'node core') return category;
+    }
+    const own = byId.get(id)?.callFrame;
+    return own ? categoryOf(own.url, own.functionName) : '?';
+  };
+  const callers = new Map<string, number>();
   const selfMs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
@@ -72,6 +90,8 @@ export async function summarizeProfile(file: string, top = 20): Promise<ProfileS
       continue;
     }
     categories.set(category, (categories.get(category) ?? 0) + ms);
+    const caller = callerCategory(id);
+    callers.set(caller, (callers.get(caller) ?? 0) + ms);
     const where = url
       ? `${url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '')}:${lineNumber + 1}`
       : '';
@@ -90,6 +110,9 @@ export async function summarizeProfile(file: string, top = 20): Promise<ProfileS
     byCategory: [...categories]
       .map(([category, ms]) => ({ category, ms, share: share(ms) }))
       .sort((a, b) => b.ms - a.ms),
+    byCaller: [...callers]
+      .map(([category, ms]) => ({ category, ms, share: share(ms) }))
+      .sort((a, b) => b.ms - a.ms),
     topFunctions: [...functions.values()]
       .sort((a, b) => b.ms - a.ms)
       .slice(0, top)
@@ -99,9 +122,16 @@ export async function summarizeProfile(file: string, top = 20): Promise<ProfileS
 
 export function formatProfile(s: ProfileSummary, categories = 15): string {
   const lines = [
-    `${basename(s.file)}: ${(s.busyMs / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s profiled`,
+    `${s.process ?? basename(s.file)}: ${(s.busyMs / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s profiled (${basename(s.file)})`,
     '  self time by package:',
     ...s.byCategory
+      .slice(0, categories)
+      .map(
+        (c) =>
+          `    ${(c.share * 100).toFixed(1).padStart(5)} %  ${(c.ms / 1000).toFixed(2).padStart(7)} s  ${c.category}`,
+      ),
+    '  by package, node core and native time charged to the package that called it:',
+    ...s.byCaller
       .slice(0, categories)
       .map(
         (c) =>

@@ -1,12 +1,13 @@
 // The Express app: routes, auth, validation, Bull Board. It writes jobs and reads their state; it knows
 // nothing about how an agent runs.
 import type { Config, Logger } from '@agentq/config';
-import type { DeliveriesRepo, JobsRepo, Prisma } from '@agentq/db';
+import { type DeliveriesRepo, type JobsRepo, type Prisma, SchedulesRepo, TenantsRepo } from '@agentq/db';
 import type { Queues } from '@agentq/queue';
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import { adminAuth, BULL_BOARD_PATH, bullBoard } from './admin.ts';
 import type { Authenticator } from './auth.ts';
+import { bodyGuard } from './body-guard.ts';
 import type { SubmitCatalog } from './catalog.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import type { JobWatcher } from './job-watcher.ts';
@@ -16,6 +17,9 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { listJobsRoutes } from './routes/list-jobs.ts';
+import { memoryRoutes } from './routes/memories.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+import { submitGuard } from './submit-guard.ts';
 
 export interface ApiDeps {
   config: Config;
@@ -57,11 +61,15 @@ export function createApp(deps: ApiDeps): Express {
     }),
   );
   app.use(deps.auth.middleware());
+  app.use(bodyGuard);
+  app.post(['/submit', '/run'], submitGuard({ ...deps, tenants: new TenantsRepo(deps.prisma) }));
   app.use(jobRoutes(deps));
   app.use(listJobsRoutes(deps.jobs));
+  app.use(memoryRoutes(deps));
   app.use(eventRoutes(deps.jobs, deps.watcher));
   app.use(deliveryRoutes(deps.deliveries, deps.queues));
   app.use(approvalRoutes(deps.jobs, deps.queues, deps.redis, deps.config.QUEUE_PREFIX));
+  app.use(scheduleRoutes({ ...deps, schedules: new SchedulesRepo(deps.prisma) }));
   app.use(unknownRoute);
   app.use(errorHandler(deps.log));
   return app;

@@ -3,12 +3,18 @@
 import type { Config } from '@agentq/config';
 import { createModelRegistry } from '@agentq/models';
 import { createToolbox, toolboxOptionsFromSettings } from '@agentq/tools';
+import { catalogMemoryTools } from '../../worker/src/memory.ts';
 import { modelRegistryOptions } from '../../worker/src/runtime.ts';
 import type { SubmitCatalog } from './catalog.ts';
 
 export async function createCatalog(config: Config): Promise<SubmitCatalog> {
   const models = createModelRegistry(modelRegistryOptions(config));
-  const toolbox = await createToolbox({ ...toolboxOptionsFromSettings(config), connectMcp: false });
+  // The memory tools' names and schemas only: the API opens no Redis/Qdrant connection for them.
+  const toolbox = await createToolbox({
+    ...toolboxOptionsFromSettings(config),
+    connectMcp: false,
+    extraTools: catalogMemoryTools(),
+  });
   return {
     defaultModel: () => models.defaultModel(),
     modelProblem(name) {

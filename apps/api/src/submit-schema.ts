@@ -34,7 +34,11 @@ export function submitSchema(config: Config) {
         .string()
         .max(2_000)
         .url('must be an absolute http(s) URL')
-        .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http or https URL')
+        // zod runs this even when .url() failed: a non-URL must not throw here (it would be a 500).
+        .refine(
+          (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+          'must be an http or https URL',
+        )
         .optional(),
       metadata: z
         .record(z.string().max(200), z.unknown())

@@ -223,7 +223,9 @@ describe('finished jobs', () => {
     const all = await readSse(await fetch(`${p.url}/jobs/${id}/events`));
     const last = all.at(-1)?.id ?? 0;
     const started = Date.now();
-    const rest = await readSse(await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': String(last) } }));
+    const rest = await readSse(
+      await fetch(`${p.url}/jobs/${id}/events`, { headers: { 'Last-Event-ID': String(last) } }),
+    );
     expect(rest).toEqual([]);
     expect(Date.now() - started).toBeLessThan(2_000);
   });

@@ -1,8 +1,17 @@
 // Builds a worker's resources from config and starts it. main.ts (and the tests) call startWorkerProcess.
 import type { Config, Logger } from '@agentq/config';
-import { createDb, DeliveriesRepo, JobsRepo, PostgresCheckpointStore } from '@agentq/db';
+import {
+  createDb,
+  DeliveriesRepo,
+  JobsRepo,
+  PostgresCheckpointStore,
+  SchedulesRepo,
+  TenantsRepo,
+} from '@agentq/db';
 import { createRedis, jobKinds, Queues } from '@agentq/queue';
 import type { Runtime } from './run-processor.ts';
+import { createScheduleProcessor, reconcileSchedules } from './schedules.ts';
+import { TenantGate } from './tenant-gate.ts';
 import { createWebhookProcessor } from './webhook-processor.ts';
 import { startWorker } from './worker.ts';
 
@@ -11,8 +20,8 @@ export interface RunningWorkerProcess {
   close(): Promise<void>;
 }
 
-/** A delivery whose attempt is this late has lost its queue entry (e.g. Redis restarted empty). */
-const DELIVERY_OVERDUE_MS = 30_000;
+/** A delivery this late for its attempt has lost its queue entry (e.g. Redis restarted empty). */
+const deliveryOverdueMs = (config: Config) => Math.max(5_000, config.RECONCILE_INTERVAL_MS);
 
 export async function startWorkerProcess(opts: {
   config: Config;
@@ -33,7 +42,7 @@ export async function startWorkerProcess(opts: {
   const requeueOverdueDeliveries = async () => {
     const queue = queues.queue('webhookDelivery');
     const lost = [];
-    for (const id of await deliveries.overdue(DELIVERY_OVERDUE_MS)) {
+    for (const id of await deliveries.overdue(deliveryOverdueMs(config))) {
       const state = await queue.getJobState(jobKinds.webhookDelivery.jobId({ delivery_id: id }));
       if (state === 'unknown' || state === 'completed' || state === 'failed') lost.push(id);
     }
@@ -43,6 +52,13 @@ export async function startWorkerProcess(opts: {
   const expireApprovals = async () => {
     for (const job of await jobs.expireApprovals()) await queues.enqueueRun(job.id, job.tenant_id);
   };
+  const tenants = new TenantsRepo(db.prisma);
+  const schedules = new SchedulesRepo(db.prisma);
+  const tenantGate = TenantGate.start(config, log, tenants);
+  const syncSchedules = async () => {
+    await reconcileSchedules(schedules, queues, log);
+  };
+  await syncSchedules().catch((err) => log.warn({ err }, 'could not reconcile schedules at start'));
   const worker = await startWorker({
     config,
     log,
@@ -55,13 +71,19 @@ export async function startWorkerProcess(opts: {
         processor: createWebhookProcessor({ config, log, deliveries }),
         concurrency: 20,
       },
+      [jobKinds.scheduledRun.queue]: {
+        processor: createScheduleProcessor({ config, log, jobs, schedules, tenants, queues }),
+        concurrency: 5,
+      },
     },
-    extraPasses: [requeueOverdueDeliveries, expireApprovals],
+    extraPasses: [requeueOverdueDeliveries, expireApprovals, syncSchedules],
+    tenantGate,
   });
   return {
     id: worker.id,
     async close() {
       await worker.close();
+      await tenantGate.close();
       await queues.close();
       await db.close();
     },

@@ -33,7 +33,15 @@ export interface Runtime {
     job: { id: string; tenantId: string; userId?: string; sessionId?: string; task: string },
     end: RunEnd,
   ): Promise<void>;
+  /**
+   * Sessions run one job at a time, oldest first (README "Memory"). Asked before a job is claimed:
+   * undefined when the job has no session to wait for; `waitMs` when another job of its session goes
+   * first (the job is delayed and looks again); `leave` when the job now holds its session until leave().
+   */
+  enterSession?(jobId: string): Promise<SessionEntry | undefined>;
 }
+
+export type SessionEntry = { waitMs: number; reason: string } | { leave(): Promise<void> };
 
 /** Thrown into a run's signal when the worker shuts down: the run is handed back, not ended. */
 export class ShutdownSignal extends Error {
@@ -53,6 +61,8 @@ export interface RunProcessorDeps {
   leaseOwner(jobId: string): Promise<string | undefined>;
   /** Whether the worker holding a lease is still alive (its heartbeat key exists). */
   ownerAlive(owner: string): Promise<boolean>;
+  /** Per-tenant running-jobs cap (tenant-gate.ts): a slot, or a DelayedError when the tenant is at its cap. */
+  tenantGate?: { enter(job: Job, token: string | undefined): Promise<{ release(): Promise<void> }> };
 }
 
 /** How long a run waits before looking again when its job's owner is still alive. */
@@ -71,8 +81,29 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       await job.moveToDelayed(Date.now() + OWNER_ALIVE_RECHECK_MS, token);
       throw new DelayedError();
     }
-    const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS);
+    // Session gate: one job of a session at a time, oldest first; a job whose session is busy waits.
+    const session = await deps.runtime.enterSession?.(jobId);
+    if (session && 'waitMs' in session) {
+      log.debug({ job_id: jobId, reason: session.reason }, 'session busy; looking again later');
+      await job.moveToDelayed(Date.now() + session.waitMs, token);
+      throw new DelayedError();
+    }
+    // Tenant gate: at most the tenant's cap of its jobs run at once; over it, the job waits (tenant-gate.ts).
+    const slot = await deps.tenantGate?.enter(job, token).catch(async (error) => {
+      await session?.leave();
+      throw error;
+    });
+    // Leaves the session and gives back the tenant's running slot.
+    const leaveSession = async () => {
+      await session?.leave();
+      await slot?.release();
+    };
+    const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS).catch(async (error) => {
+      await leaveSession();
+      throw error;
+    });
     if (claim.kind === 'not_runnable') {
+      await leaveSession();
       log.debug({ job_id: jobId, status: claim.status }, 'nothing to run');
       return { status: claim.status };
     }
@@ -138,6 +169,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       clearTimeout(deadline);
       deps.running.delete(jobId);
       deps.onChange(jobId);
+      await leaveSession();
     }
 
     async function handleError(error: unknown): Promise<{ status: string }> {

@@ -1,8 +1,12 @@
-// The deployment's models and tools, built from config once per worker process.
+// The deployment's models, tools and memory, built from config once per worker process.
 import { JobFailure } from '@agentq/agent';
 import type { Config, Logger } from '@agentq/config';
+import { createDb, type Prisma } from '@agentq/db';
 import { createModelRegistry } from '@agentq/models';
+import { createRedis } from '@agentq/queue';
 import { createToolbox, toolboxOptionsFromSettings } from '@agentq/tools';
+import type { Redis } from 'ioredis';
+import { createWorkerMemory } from './memory.ts';
 import type { Runtime } from './run-processor.ts';
 
 export function modelRegistryOptions(config: Config) {
@@ -20,16 +24,41 @@ export function modelRegistryOptions(config: Config) {
   };
 }
 
+/**
+ * Memory needs Postgres and Redis: pass the process's clients, or leave them out and the runtime opens
+ * (and closes) its own from DATABASE_URL and REDIS_URL.
+ */
 export async function createRuntime(
   config: Config,
   log: Logger,
+  connections?: { prisma: Prisma; redis: Redis },
 ): Promise<Runtime & { close(): Promise<void> }> {
   const models = createModelRegistry(modelRegistryOptions(config));
-  const toolbox = await createToolbox({
-    ...toolboxOptionsFromSettings(config),
-    onWarning: (message) => log.warn(message),
-    onEvent: (event, fields) => log.debug({ ...fields, event }, event),
-  });
+  const own = connections
+    ? undefined
+    : {
+        db: createDb(config.DATABASE_URL, { maxConnections: Math.min(20, config.WORKER_CONCURRENCY + 2) }),
+        redis: createRedis(config.REDIS_URL, { name: 'agentq-worker-memory' }),
+      };
+  const closeOwn = async () => {
+    if (!own) return;
+    await own.redis.quit().catch(() => {});
+    await own.db.close();
+  };
+  let memory: ReturnType<typeof createWorkerMemory>;
+  let toolbox: Awaited<ReturnType<typeof createToolbox>>;
+  try {
+    memory = createWorkerMemory(config, log, connections ?? { prisma: own!.db.prisma, redis: own!.redis });
+    toolbox = await createToolbox({
+      ...toolboxOptionsFromSettings(config),
+      extraTools: memory.tools,
+      onWarning: (message) => log.warn(message),
+      onEvent: (event, fields) => log.debug({ ...fields, event }, event),
+    });
+  } catch (error) {
+    await closeOwn();
+    throw error;
+  }
   log.info({ tools: toolbox.names() }, 'tools available');
   return {
     model(name, script) {
@@ -38,6 +67,12 @@ export async function createRuntime(
       return models.resolve(name, script);
     },
     tools: (selection) => toolbox.tools(selection),
-    close: () => toolbox.close(),
+    prepare: (job) => memory.prepare(job),
+    finished: (job, end) => memory.finished(job, end),
+    enterSession: (jobId) => memory.enterSession(jobId),
+    async close() {
+      await toolbox.close();
+      await closeOwn();
+    },
   };
 }

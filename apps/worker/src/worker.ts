@@ -9,7 +9,7 @@ import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { HEARTBEAT_MS, HEARTBEAT_TTL_MS, Reconciler, workerAliveKey } from './reconciler.ts';
-import { createRunProcessor, type Runtime, ShutdownSignal } from './run-processor.ts';
+import { createRunProcessor, type RunProcessorDeps, type Runtime, ShutdownSignal } from './run-processor.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -25,6 +25,8 @@ export interface WorkerDeps {
   >;
   /** Extra reconciler passes (e.g. overdue webhook deliveries), run under the reconciler's lock. */
   extraPasses?: (() => Promise<void>)[];
+  /** Per-tenant running-jobs cap, handed to the run processor (tenant-gate.ts). */
+  tenantGate?: RunProcessorDeps['tenantGate'];
 }
 
 /** How long Redis has been up (Infinity when INFO is not available, e.g. a restricted managed Redis). */

@@ -13,3 +13,5 @@ export {
   type StatusObject,
 } from './jobs-repo.ts';
 export { ensureDatabase, listMigrations, MIGRATIONS_DIR, MigrationError, migrate } from './migrate.ts';
+export { type NewSchedule, type ScheduleRow, SchedulesRepo, type ScheduleTiming } from './schedules-repo.ts';
+export { type ApiKeyRow, type TenantLimits, type TenantRow, TenantsRepo } from './tenants-repo.ts';

@@ -26,6 +26,8 @@ import {
 import type { Prisma as Client } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
 
+export { type SessionJobInfo, SessionJobs, type UnrecordedJob } from './session-jobs.ts';
+
 interface MemoryRow {
   id: string;
   tenant_id: string;

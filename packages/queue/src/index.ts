@@ -10,3 +10,11 @@ export { channels } from './channels.ts';
 export { createRedis } from './connection.ts';
 export { Queues } from './queues.ts';
 export { type RunConfig, runConfigSchema, scriptSchema } from './run-config.ts';
+export {
+  cronProblem,
+  removeScheduler,
+  SCHEDULE_TZ,
+  type SchedulerSpec,
+  schedulerIds,
+  upsertScheduler,
+} from './schedulers.ts';

@@ -49,7 +49,8 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
             ended ||= isEnd(e);
           }
           // Resumed at or after the terminal event: nothing more will ever come.
-          if (!ended && batch.length === 0) ended = isTerminal(((await jobs.status(tenant, id))?.status ?? 'failed') as JobStatus);
+          if (!ended && batch.length === 0)
+            ended = isTerminal(((await jobs.status(tenant, id))?.status ?? 'failed') as JobStatus);
           if (ended || closed.aborted) break;
           // A full batch means more are waiting: read on without waiting for a change.
           if (batch.length < 500) await watcher.changed(id, HEARTBEAT_MS, closed);

@@ -41,7 +41,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     const tenantId = tenantOf(res);
     const body = parse(schema, req.body ?? {});
     const idempotencyKey = parse(idempotencyKeyHeader, req.get('idempotency-key'), 'Idempotency-Key');
-    const model = body.model ?? (body.script ? 'scripted' : deps.catalog.defaultModel());
+    const model = modelOf(deps.catalog, body);
     checkRunnable(deps.catalog, model, body);
     checkWebhook(config, body.webhook_url);
     const created = await jobs.create({
@@ -130,7 +130,11 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       const cancelled = await jobs.cancel(tenantOf(res), id);
       if (!cancelled) throw notFound();
       if (cancelled.job.status === 'succeeded' || cancelled.job.status === 'failed') {
-        throw new HttpError(409, 'job_finished', `the job already ${cancelled.job.status}; there is nothing to cancel`);
+        throw new HttpError(
+          409,
+          'job_finished',
+          `the job already ${cancelled.job.status}; there is nothing to cancel`,
+        );
       }
       if (cancelled.deliveryIds.length > 0) {
         await Promise.all(
@@ -147,7 +151,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   return router;
 }
 
-function checkWebhook(config: Config, webhookUrl: string | undefined): void {
+export function checkWebhook(config: Config, webhookUrl: string | undefined): void {
   if (!webhookUrl) return;
   const refuse = (message: string) => {
     throw new HttpError(400, 'invalid_request', `webhook_url: ${message}`, [
@@ -166,7 +170,7 @@ function checkWebhook(config: Config, webhookUrl: string | undefined): void {
   if (problem) refuse(`points to a non-public address (${problem.reason})`);
 }
 
-function checkRunnable(catalog: SubmitCatalog, model: string, body: SubmitBody): void {
+export function checkRunnable(catalog: SubmitCatalog, model: string, body: SubmitBody): void {
   const problem = catalog.modelProblem(model);
   if (problem)
     throw new HttpError(400, 'model_unavailable', `model: ${problem}`, [
@@ -188,7 +192,7 @@ function checkRunnable(catalog: SubmitCatalog, model: string, body: SubmitBody):
   }
 }
 
-function runConfigOf(body: SubmitBody, config: Config): RunConfig {
+export function runConfigOf(body: SubmitBody, config: Config): RunConfig {
   return {
     max_steps: body.max_steps ?? config.MAX_STEPS_DEFAULT,
     ...(body.script ? { script: body.script } : {}),
@@ -200,6 +204,10 @@ function runConfigOf(body: SubmitBody, config: Config): RunConfig {
     ...(body.system ? { system: body.system } : {}),
   };
 }
+
+/** The model a submit body runs on: its own, else scripted when it has a script, else the default. */
+export const modelOf = (catalog: SubmitCatalog, body: SubmitBody): string =>
+  body.model ?? (body.script ? 'scripted' : catalog.defaultModel());
 
 /** Aborts when the client goes away, so a long-poll stops waiting for nobody. */
 export function abortOnClose(res: Response): AbortSignal {
