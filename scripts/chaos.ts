@@ -82,8 +82,9 @@ const env = {
   QUEUE_PREFIX: 'chaos',
   PORT: String(apiPort),
   HTTP_TOOL_ALLOW_PRIVATE: 'true',
-  // Enough slots for every job: a taken-over job must not wait behind others, or takeover measures capacity.
-  WORKER_CONCURRENCY: '12',
+  // The workers that survive a kill have a slot for every job: a taken-over job must not wait behind others
+  // for the killed worker to boot again, or "takeover" would measure capacity.
+  WORKER_CONCURRENCY: String(Math.ceil(JOBS / Math.max(1, WORKERS - 1)) + 2),
   RECONCILE_INTERVAL_MS: '5000',
   LOG_LEVEL: args.verbose ? 'info' : 'warn',
   LOG_PRETTY: 'false',

@@ -66,7 +66,7 @@ export interface RunProcessorDeps {
 }
 
 /** How long a run waits before looking again when its job's owner is still alive. */
-const OWNER_ALIVE_RECHECK_MS = 2_000;
+const OWNER_ALIVE_RECHECK_MS = 1_000;
 
 export function createRunProcessor(deps: RunProcessorDeps) {
   const { store, config, log, workerId } = deps;

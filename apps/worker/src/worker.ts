@@ -8,7 +8,13 @@ import type { JobsRepo } from '@agentq/db';
 import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { HEARTBEAT_MS, HEARTBEAT_TTL_MS, Reconciler, workerAliveKey } from './reconciler.ts';
+import {
+  HEARTBEAT_MS,
+  HEARTBEAT_REREGISTER_MS,
+  HEARTBEAT_TTL_MS,
+  Reconciler,
+  workerAliveKey,
+} from './reconciler.ts';
 import { createRunProcessor, type RunProcessorDeps, type Runtime, ShutdownSignal } from './run-processor.ts';
 
 export interface WorkerDeps {
@@ -74,7 +80,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         if ((await publisher.exists(workerAliveKey(prefix, owner))) === 1) return true;
         // Just after a Redis restart every heartbeat is missing until live workers beat again: absence
         // proves nothing yet, so the owner counts as alive (the run looks again shortly).
-        return (await redisUptimeMs(publisher)) < 2 * HEARTBEAT_TTL_MS;
+        return (await redisUptimeMs(publisher)) < HEARTBEAT_REREGISTER_MS;
       },
     }),
     { connection: bullConnection, prefix, concurrency: config.WORKER_CONCURRENCY, ...lockOptions },
