@@ -239,6 +239,24 @@ async function startPlatform(): Promise<{
   return { platform, warmedUpAt: Date.now(), ...(profileDir ? { profileDir } : {}) };
 }
 
+/**
+ * Postgres may be shared (other people's test suites): a phase that could not even connect because the
+ * server was full is run once more after a pause rather than crashing the whole bench.
+ */
+async function retryIfServerFull<T>(phase: () => Promise<T>): Promise<T> {
+  try {
+    return await phase();
+  } catch (error) {
+    const full =
+      (error as { code?: string }).code === '53300' ||
+      /too many clients/.test(String((error as Error).message));
+    if (!full) throw error;
+    log('  Postgres answered "too many clients" (a shared server?): retrying the phase in 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    return phase();
+  }
+}
+
 function variant(name: string, n: number, steps: number, tool: VariantSpec['tool']): VariantSpec {
   return {
     name,
@@ -646,39 +664,33 @@ async function main(): Promise<void> {
   const env = await environment();
   const results: Results = {};
   log(`agentq bench: ${JSON.stringify({ ...opts, phases: [...opts.phases] })}`);
-  // The platform starts first: its warm-up's commit counters take ~10 s to reach pg_stat_database, and the
-  // raw floors fill that time (the platform sits idle meanwhile).
-  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
-  if (opts.phases.has('platform')) {
-    log('[platform] starting the real API and worker processes, warming up');
-    platform = await startPlatform();
-  }
   if (opts.phases.has('bullmq')) {
     log('[1/4] raw BullMQ floor');
-    results.bullmq = await runRawBullmq({
-      redisUrl: REDIS_URL,
-      jobs: opts.bullJobs,
-      durableJobs: opts.durableJobs,
-      concurrency: opts.concurrency,
-      log,
-    });
+    results.bullmq = await retryIfServerFull(() =>
+      runRawBullmq({
+        redisUrl: REDIS_URL,
+        jobs: opts.bullJobs,
+        durableJobs: opts.durableJobs,
+        concurrency: opts.concurrency,
+        log,
+      }),
+    );
   }
   if (opts.phases.has('postgres')) {
     log('[2/4] raw Postgres floor');
-    results.postgres = await runRawPostgres({
-      seconds: opts.pgSeconds,
-      clients: opts.pgClients,
-      prisma: opts.prisma,
-      log,
-    });
+    results.postgres = await retryIfServerFull(() =>
+      runRawPostgres({ seconds: opts.pgSeconds, clients: opts.pgClients, prisma: opts.prisma, log }),
+    );
   }
   if (opts.phases.has('checkpoint')) {
     log('[3/4] checkpoint store overhead');
-    results.checkpoint = await runCheckpointBench({ iterations: opts.checkpointIterations, log });
+    results.checkpoint = await retryIfServerFull(() =>
+      runCheckpointBench({ iterations: opts.checkpointIterations, log }),
+    );
   }
-  if (platform) {
-    log('[4/4] whole platform');
-    results.platform = await measurePlatform(platform);
+  if (opts.phases.has('platform')) {
+    log('[4/4] whole platform: the real API and worker processes');
+    results.platform = await measurePlatform(await startPlatform());
   }
   await cleanup();
   const loadEnd = loadAverage();

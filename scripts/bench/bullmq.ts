@@ -9,6 +9,7 @@ import { createRedis, jobKinds } from '@agentq/queue';
 import { type JobsOptions, Queue, Worker } from 'bullmq';
 import { type CpuReport, cpuWindow } from './cpu.ts';
 import { pg } from './pg.ts';
+import { deleteKeys } from './redis.ts';
 import { nowMs, pool, withTimeout } from './stats.ts';
 
 export interface DrainResult {
@@ -200,6 +201,7 @@ export async function runRawBullmq(opts: {
   } finally {
     await Promise.allSettled(queues.map((q) => q.obliterate({ force: true })));
     await Promise.allSettled(queues.map((q) => q.close()));
+    await deleteKeys(connection, prefix);
     await connection.quit().catch(() => {});
   }
 }

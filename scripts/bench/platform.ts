@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '@agentq/db/testing';
 import { createRedis, Queues } from '@agentq/queue';
 import { type CpuReport, cpuWindow } from './cpu.ts';
 import { connect, type PgClient } from './pg.ts';
+import { deleteKeys } from './redis.ts';
 import { type Distribution, distribution, pool, sleep, withTimeout } from './stats.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -159,10 +160,10 @@ export async function startPlatformProcesses(opts: PlatformOptions): Promise<Run
     const redis = createRedis(opts.redisUrl, { name: 'agentq-bench-cleanup' });
     const queues = new Queues(redis, prefix);
     await Promise.allSettled(queues.all().map((q) => q.obliterate({ force: true })));
-    // Keys outside the queues (heartbeats, the reconciler lock) expire by themselves; drop them anyway.
-    const leftovers = await redis.keys(`${prefix}:*`).catch(() => [] as string[]);
-    if (leftovers.length > 0) await redis.del(...leftovers).catch(() => {});
     await queues.close();
+    // Keys outside the queues (heartbeats, the reconciler lock, rate-limit counters) and anything obliterate
+    // left: the prefix is this run's own.
+    await deleteKeys(redis, prefix).catch(() => {});
     await redis.quit().catch(() => {});
     await db.drop();
     await rm(workspace, { recursive: true, force: true });

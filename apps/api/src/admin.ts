@@ -21,10 +21,26 @@ const same = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** Basic auth for /admin; open when no credentials are configured. */
-export function adminAuth(username: string | undefined, password: string | undefined): RequestHandler {
+/**
+ * Basic auth for /admin. Admin routes have their own credentials: once tenants use API keys, /admin stays
+ * closed until ADMIN_USERNAME and ADMIN_PASSWORD are set (a tenant's key never opens it). Only a deployment
+ * running open (no keys at all) serves /admin without credentials.
+ */
+export function adminAuth(
+  username: string | undefined,
+  password: string | undefined,
+  open: boolean,
+): RequestHandler {
   return (req, res, next) => {
-    if (!username || !password) return next();
+    if (!username || !password) {
+      if (open) return next();
+      return res.status(403).json({
+        error: {
+          code: 'admin_not_configured',
+          message: 'set ADMIN_USERNAME and ADMIN_PASSWORD to use /admin',
+        },
+      });
+    }
     const header = req.get('authorization') ?? '';
     const [scheme, encoded] = header.split(' ');
     const [user, ...rest] = Buffer.from(encoded ?? '', 'base64')

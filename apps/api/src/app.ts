@@ -50,7 +50,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRoutes(deps.prisma, deps.redis));
   app.use(
     BULL_BOARD_PATH,
-    adminAuth(deps.config.ADMIN_USERNAME, deps.config.ADMIN_PASSWORD),
+    adminAuth(deps.config.ADMIN_USERNAME, deps.config.ADMIN_PASSWORD, deps.auth.open),
     bullBoard(deps.queues),
   );
   app.use(

@@ -1,7 +1,7 @@
 // Who is calling: API keys (stored as SHA-256 hashes) belong to a tenant. With no key configured at all
 // the API runs open as the single tenant "default" (main.ts says so loudly at start).
 import { createHash } from 'node:crypto';
-import type { Prisma } from '@agentq/db';
+import type { ApiKeysRepo } from '@agentq/db';
 import type { RequestHandler, Response } from 'express';
 import { HttpError } from './errors.ts';
 
@@ -21,7 +21,7 @@ export class Authenticator {
   private readonly cache = new Map<string, { tenant: string | undefined; at: number }>();
 
   constructor(
-    private readonly prisma: Prisma,
+    private readonly keys: ApiKeysRepo,
     readonly open: boolean,
   ) {}
 
@@ -29,9 +29,7 @@ export class Authenticator {
     const hash = hashKey(key);
     const hit = this.cache.get(hash);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.tenant;
-    const rows = await this.prisma.$queryRaw<{ tenant_id: string }[]>`
-      SELECT tenant_id FROM api_key WHERE key_hash = ${hash} AND revoked_at IS NULL`;
-    const tenant = rows[0]?.tenant_id;
+    const tenant = await this.keys.tenantOf(hash);
     this.cache.set(hash, { tenant, at: Date.now() });
     return tenant;
   }

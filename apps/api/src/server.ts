@@ -1,7 +1,7 @@
 // Builds the API's resources from config and serves the app. main.ts (and the tests) call createApi.
 import { createServer, type Server } from 'node:http';
 import type { Config, Logger } from '@agentq/config';
-import { createDb, DeliveriesRepo, JobsRepo } from '@agentq/db';
+import { ApiKeysRepo, createDb, DeliveriesRepo, JobsRepo } from '@agentq/db';
 import { createRedis, Queues } from '@agentq/queue';
 import { createApp } from './app.ts';
 import { Authenticator, OPEN_TENANT } from './auth.ts';
@@ -48,7 +48,7 @@ export async function createApi(opts: {
     redis,
     watcher,
     catalog: opts.runtime,
-    auth: new Authenticator(db.prisma, open),
+    auth: new Authenticator(new ApiKeysRepo(db.prisma), open),
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;

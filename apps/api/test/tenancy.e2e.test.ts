@@ -185,4 +185,21 @@ describe('admin routes', () => {
     const body = await json<{ queues: { name: string }[] }>(res);
     expect(body.queues.map((q) => q.name)).toEqual(expect.arrayContaining(['agent-runs', 'schedules']));
   });
+
+  it('with API keys but no admin credentials configured, /admin stays closed (403), even to a tenant key', async () => {
+    const keyed = await startPlatform({
+      label: 'admin_unset',
+      env: { API_KEYS: 'solo:key-solo-12345' },
+      workers: 0,
+    });
+    try {
+      for (const headers of [{}, { authorization: 'Bearer key-solo-12345' }]) {
+        const res = await fetch(`${keyed.url}/admin/queues/api/queues`, { headers });
+        expect(res.status).toBe(403);
+        expect((await json<{ error: { code: string } }>(res)).error.code).toBe('admin_not_configured');
+      }
+    } finally {
+      await keyed.stop();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+export { ApiKeysRepo, pingDatabase } from './api-keys-repo.ts';
 export { type DeliveriesWritten, PostgresCheckpointStore } from './checkpoint-store.ts';
 export { createDb, type Db, type Prisma } from './client.ts';
 export { connectionString } from './connection-string.ts';

@@ -37,6 +37,8 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
       });
       res.write('retry: 2000\n\n');
       const closed = abortOnClose(res);
+      const jobIsTerminal = async () =>
+        isTerminal(((await jobs.status(tenant, id))?.status ?? 'failed') as JobStatus);
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
       try {
         for (;;) {
@@ -48,9 +50,13 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
             after = e.seq;
             ended ||= isEnd(e);
           }
-          // Resumed at or after the terminal event: nothing more will ever come.
-          if (!ended && batch.length === 0)
-            ended = isTerminal(((await jobs.status(tenant, id))?.status ?? 'failed') as JobStatus);
+          if (!ended && batch.length === 0 && (await jobIsTerminal())) {
+            // The terminal event is written in the same statement as the terminal status: read once more, and
+            // if nothing is newer than the cursor, the stream was resumed at or after its end.
+            batch = (await jobs.events(tenant, id, after)) ?? [];
+            if (batch.length > 0) continue;
+            ended = true;
+          }
           if (ended || closed.aborted) break;
           // A full batch means more are waiting: read on without waiting for a change.
           if (batch.length < 500) await watcher.changed(id, HEARTBEAT_MS, closed);

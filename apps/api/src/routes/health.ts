@@ -1,4 +1,4 @@
-import type { Prisma } from '@agentq/db';
+import { type Prisma, pingDatabase } from '@agentq/db';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 
@@ -13,7 +13,7 @@ export function healthRoutes(prisma: Prisma, redis: Redis): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     const [pg, rd] = await Promise.allSettled([
-      withTimeout(prisma.$queryRaw`SELECT 1`, 2_000),
+      withTimeout(pingDatabase(prisma), 2_000),
       withTimeout(redis.ping(), 2_000),
     ]);
     const down: Record<string, string> = {};
