@@ -8,7 +8,7 @@ import {
   SchedulesRepo,
   TenantsRepo,
 } from '@agentq/db';
-import { createRedis, jobKinds, Queues } from '@agentq/queue';
+import { channels, createRedis, jobKinds, Queues } from '@agentq/queue';
 import type { Runtime } from './run-processor.ts';
 import { createScheduleProcessor, reconcileSchedules } from './schedules.ts';
 import { TenantGate } from './tenant-gate.ts';
@@ -38,7 +38,12 @@ export async function startWorkerProcess(opts: {
   const enqueueDeliveries = async (ids: string[]) => {
     await Promise.all(ids.map((id) => queues.enqueue('webhookDelivery', { delivery_id: id })));
   };
-  const store = new PostgresCheckpointStore(db.prisma, enqueueDeliveries);
+  // Every committed change of a job is announced (a hint: long-polls and event streams re-read Postgres).
+  const hints = createRedis(config.REDIS_URL, { name: 'agentq-worker-hints' });
+  const store = new PostgresCheckpointStore(db.prisma, {
+    onDeliveries: enqueueDeliveries,
+    onWrite: (jobId) => void hints.publish(channels.jobChanged(config.QUEUE_PREFIX), jobId).catch(() => {}),
+  });
   const requeueOverdueDeliveries = async () => {
     const queue = queues.queue('webhookDelivery');
     const lost = [];
@@ -85,6 +90,7 @@ export async function startWorkerProcess(opts: {
       await worker.close();
       await tenantGate.close();
       await queues.close();
+      await hints.quit().catch(() => {});
       await db.close();
     },
   };

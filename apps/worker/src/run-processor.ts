@@ -56,7 +56,6 @@ export interface RunProcessorDeps {
   workerId: string;
   /** Live runs of this process, so a cancel message or shutdown can abort them. */
   running: Map<string, AbortController>;
-  onChange(jobId: string): void;
   /** The worker currently holding the job's lease, if any. */
   leaseOwner(jobId: string): Promise<string | undefined>;
   /** Whether the worker holding a lease is still alive (its heartbeat key exists). */
@@ -109,7 +108,6 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     }
     const { lease, state } = claim;
     const jobLog = log.child({ job_id: jobId, tenant: state.job.tenantId });
-    deps.onChange(jobId);
 
     const controller = new AbortController();
     deps.running.set(jobId, controller);
@@ -152,10 +150,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
           ? { system: [runConfig.system, context?.system].filter(Boolean).join('\n\n') }
           : {}),
         ...(context?.history ? { history: context.history } : {}),
-        onEvent: (event, fields) => {
-          jobLog.debug({ ...fields, event }, event);
-          deps.onChange(jobId);
-        },
+        onEvent: (event, fields) => jobLog.debug({ ...fields, event }, event),
       });
       jobLog.info({ status: end.status, steps: state.job.stepsUsed }, `run ended: ${end.status}`);
       await deps.runtime.finished?.(
@@ -168,7 +163,6 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     } finally {
       clearTimeout(deadline);
       deps.running.delete(jobId);
-      deps.onChange(jobId);
       await leaveSession();
     }
 

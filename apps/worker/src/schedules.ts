@@ -75,7 +75,7 @@ export function createScheduleProcessor(deps: ScheduleProcessorDeps) {
     });
     // Enqueue even when the job existed: the attempt that created it may have died before enqueueing
     // (a duplicate enqueue is a no-op; the run processor ignores a job that already finished).
-    await queues.enqueueRun(created.job.job_id, tenantId);
+    await queues.enqueueRun(created.job.job_id, tenantId, { fresh: created.kind === 'created' });
     log.debug({ schedule_id: scheduleId, job_id: created.job.job_id, kind: created.kind }, 'schedule fired');
     return { status: created.kind, job_id: created.job.job_id };
   };

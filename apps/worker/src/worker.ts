@@ -56,10 +56,6 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const subscriber = createRedis(config.REDIS_URL, { name: 'agentq-worker-sub' });
   const bullConnection = createRedis(config.REDIS_URL, { name: 'agentq-worker' });
 
-  const onChange = (jobId: string) => {
-    publisher.publish(channels.jobChanged(prefix), jobId).catch(() => {});
-  };
-
   // Lock settings decide how fast a dead worker's job is taken over (ENVIRONMENT.md: defaults take ~50 s).
   // maxStalledCount is high because a stall here means "a worker died", and the run resumes from its
   // checkpoint: a job making progress must not fail because workers holding it were killed a few times.
@@ -74,7 +70,6 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...deps,
       workerId: id,
       running,
-      onChange,
       leaseOwner: (jobId) => deps.jobs.leaseOwner(jobId),
       ownerAlive: async (owner) => {
         if ((await publisher.exists(workerAliveKey(prefix, owner))) === 1) return true;

@@ -23,11 +23,24 @@ import { type JobEventInput, type JobWrite, webhookEventFor, writeJob } from './
 /** Called with the delivery ids a status change wrote, after its commit (the worker enqueues them). */
 export type DeliveriesWritten = (deliveryIds: string[]) => void | Promise<void>;
 
+export interface CheckpointStoreHooks {
+  /** Called with the delivery ids a status change wrote, after its commit (the worker enqueues them). */
+  onDeliveries?: DeliveriesWritten;
+  /** Called after every committed change of a job (the worker publishes a "job changed" hint). */
+  onWrite?: (jobId: string) => void;
+}
+
 export class PostgresCheckpointStore implements CheckpointStore {
+  private readonly onDeliveries: DeliveriesWritten;
+  private readonly onWrite: (jobId: string) => void;
+
   constructor(
     private readonly prisma: Client,
-    private readonly onDeliveries: DeliveriesWritten = () => {},
-  ) {}
+    hooks: CheckpointStoreHooks = {},
+  ) {
+    this.onDeliveries = hooks.onDeliveries ?? (() => {});
+    this.onWrite = hooks.onWrite ?? (() => {});
+  }
 
   async claim(jobId: string, owner: string, jobTimeoutMs: number): Promise<ClaimResult> {
     const claimed = await this.prisma.$queryRaw<JobRow[]>`
@@ -56,13 +69,16 @@ export class PostgresCheckpointStore implements CheckpointStore {
              cost_usd::float8 AS cost_usd, lease_epoch, cancel_requested_at, deadline_at
       FROM j`;
     const job = claimed[0];
+    if (job) this.onWrite(jobId);
     if (!job) {
       const rows = await this.prisma.$queryRaw<
         { status: JobStatus }[]
       >`SELECT status FROM job WHERE id = ${jobId}::uuid`;
       return { kind: 'not_runnable', status: rows[0]?.status ?? 'missing' };
     }
-    const [steps, calls] = await Promise.all([this.loadSteps(jobId), this.loadCalls(jobId)]);
+    // A job that has not recorded a step yet has no tool calls either: nothing more to load.
+    const [steps, calls] =
+      job.steps_used === 0 ? [[], []] : await Promise.all([this.loadSteps(jobId), this.loadCalls(jobId)]);
     const callsByStep = new Map<number, RecordedToolCall[]>();
     for (const c of calls) callsByStep.set(c.stepIndex, [...(callsByStep.get(c.stepIndex) ?? []), c]);
     return {
@@ -249,6 +265,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       ...(set ? { set } : {}),
     });
     if (!result.matched) throw await this.whyRefused(lease);
+    this.onWrite(lease.jobId);
     if (result.deliveryIds.length > 0) await this.onDeliveries(result.deliveryIds);
   }
 

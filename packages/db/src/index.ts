@@ -1,5 +1,9 @@
 export { ApiKeysRepo, pingDatabase } from './api-keys-repo.ts';
-export { type DeliveriesWritten, PostgresCheckpointStore } from './checkpoint-store.ts';
+export {
+  type CheckpointStoreHooks,
+  type DeliveriesWritten,
+  PostgresCheckpointStore,
+} from './checkpoint-store.ts';
 export { createDb, type Db, type Prisma } from './client.ts';
 export { connectionString } from './connection-string.ts';
 export { DeliveriesRepo, type Delivery, type DeliveryAttempt } from './deliveries-repo.ts';

@@ -28,7 +28,13 @@ export class Queues {
     return (Object.keys(jobKinds) as JobKind[]).map((k) => this.queue(k));
   }
 
-  async enqueue<K extends JobKind>(kind: K, payload: PayloadOf<K>, opts: JobsOptions = {}): Promise<void> {
+  /** `fresh`: the id was never enqueued before (a job created just now), so there is nothing to clear. */
+  async enqueue<K extends JobKind>(
+    kind: K,
+    payload: PayloadOf<K>,
+    opts: JobsOptions = {},
+    { fresh = false }: { fresh?: boolean } = {},
+  ): Promise<void> {
     const spec = jobKinds[kind];
     const data = parsePayload(kind, payload);
     const jobId = spec.jobId ? (spec.jobId as (p: PayloadOf<K>) => string)(data) : undefined;
@@ -40,19 +46,18 @@ export class Queues {
       ...opts,
     };
     const queue = this.queue(kind);
-    if (jobId) {
+    if (jobId && !fresh) {
       // A finished BullMQ job with this id would make the add a silent no-op (e.g. a job resumed after
       // approval): clear it first. Waiting, delayed or active ones stay — then the add is a true duplicate.
-      const existing = await queue.getJob(jobId);
-      if (existing && ((await existing.isCompleted()) || (await existing.isFailed())))
-        await existing.remove();
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') await queue.remove(jobId);
     }
     await queue.add(kind, data, options);
   }
 
-  /** Enqueues an agent run (a new job, or a resumed one). */
-  enqueueRun(jobId: string, tenantId: string, opts: JobsOptions = {}): Promise<void> {
-    return this.enqueue('agentRun', { job_id: jobId, tenant_id: tenantId }, opts);
+  /** Enqueues an agent run: a job created just now (`fresh`), or one resumed or recovered. */
+  enqueueRun(jobId: string, tenantId: string, { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
+    return this.enqueue('agentRun', { job_id: jobId, tenant_id: tenantId }, {}, { fresh });
   }
 
   async close(): Promise<void> {

@@ -64,7 +64,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       );
     }
     if (created.kind === 'existing') res.set('Idempotent-Replayed', 'true');
-    else await deps.queues.enqueueRun(created.job.job_id, tenantId);
+    else await deps.queues.enqueueRun(created.job.job_id, tenantId, { fresh: true });
     return created.job;
   }
 
