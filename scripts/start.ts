@@ -1,11 +1,10 @@
 // `pnpm start`: applies pending migrations (creating the database if missing), then runs the API and one
 // worker as child processes with readable logs. Ctrl-C (or SIGTERM) shuts both down gracefully.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { loadConfig, loadDotEnv } from '@agentq/config';
+import { loadConfigOrExit } from '@agentq/config';
 import { migrate } from '@agentq/db';
 
-loadDotEnv();
-const config = loadConfig();
+const config = loadConfigOrExit();
 const result = await migrate(config.DATABASE_URL, { log: (line) => console.log(`[migrate] ${line}`) });
 console.log(`[migrate] ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
 

@@ -1,19 +1,9 @@
 // `pnpm start:api`: the HTTP API. Any number may run behind a load balancer.
-import { ConfigError, createLogger, loadConfig, loadDotEnv } from '@agentq/config';
+import { createLogger, loadConfigOrExit } from '@agentq/config';
 import { createCatalog } from './catalog-from-config.ts';
 import { createApi } from './server.ts';
 
-loadDotEnv();
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(78); // EX_CONFIG
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const log = createLogger(config, 'api');
 const api = await createApi({ config, log, runtime: await createCatalog(config) });
 api.server.listen(config.PORT, () =>

@@ -1,19 +1,9 @@
 // `pnpm start:worker`: one worker process. Start as many as you like, on any machines.
-import { ConfigError, createLogger, loadConfig, loadDotEnv } from '@agentq/config';
+import { createLogger, loadConfigOrExit } from '@agentq/config';
 import { startWorkerProcess } from './process.ts';
 import { createRuntime } from './runtime.ts';
 
-loadDotEnv();
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(78); // EX_CONFIG
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 const log = createLogger(config, 'worker');
 const runtime = await createRuntime(config, log);
 const worker = await startWorkerProcess({ config, log, runtime });

@@ -1,4 +1,4 @@
 export type { Config } from './load.ts';
-export { ConfigError, loadConfig, loadDotEnv } from './load.ts';
+export { ConfigError, loadConfig, loadConfigOrExit, loadDotEnv } from './load.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { settings } from './settings.ts';

@@ -44,3 +44,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
 }
+
+/**
+ * For process entry points: reads `.env`, parses every setting, and on a wrong value prints which variables
+ * are wrong and exits with EX_CONFIG (78) instead of a stack trace.
+ */
+export function loadConfigOrExit(): Config {
+  loadDotEnv();
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(78);
+  }
+}
