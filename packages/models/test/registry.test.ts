@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AnthropicModel } from '../src/anthropic.ts';
 import { OpenAIModel } from '../src/openai.ts';
 import { createModelRegistry, type ModelRegistryOptions } from '../src/registry.ts';
-import { anthropicError, anthropicMessage, chatCompletion, request, text, toolUse } from './fixtures.ts';
+import { anthropicError, anthropicMessage, chatCompletion, request, text } from './fixtures.ts';
 import { WireServer } from './wire-server.ts';
 
 const base: ModelRegistryOptions = {
