@@ -74,8 +74,12 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const { job_id: jobId } = parsePayload('agentRun', job.data);
     // Liveness gate: BullMQ may hand out a job whose worker is alive (a lost Redis, a stall false positive).
     // Taking it over would interrupt a healthy run mid-call; wait for that worker to finish or die instead.
+    // That includes this very worker: after a Redis restart or a false stall, BullMQ may hand a job back to
+    // the process that is still running it.
     const owner = await deps.leaseOwner(jobId);
-    if (owner && owner !== workerId && (await deps.ownerAlive(owner))) {
+    const heldByLiveRun =
+      owner && (owner === workerId ? deps.running.has(jobId) : await deps.ownerAlive(owner));
+    if (heldByLiveRun) {
       log.debug({ job_id: jobId, owner }, 'job is held by a live worker; looking again later');
       await job.moveToDelayed(Date.now() + OWNER_ALIVE_RECHECK_MS, token);
       throw new DelayedError();
