@@ -19,6 +19,9 @@ export class Queues {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // Without a listener, BullMQ prints every reconnect failure while Redis is down; the commands that
+      // need Redis reject on their own, so nothing is lost by not printing them here.
+      q.on('error', () => {});
       this.queues.set(name, q);
     }
     return q;
