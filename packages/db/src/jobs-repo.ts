@@ -248,15 +248,22 @@ export class JobsRepo {
     jobId: string,
     afterSeq: number,
     limit = 500,
-  ): Promise<JobEvent[] | undefined> {
+  ): Promise<{ events: JobEvent[]; terminal: boolean } | undefined> {
     if (!isUuid(jobId)) return undefined;
-    const rows = await this.prisma.$queryRaw<(JobEvent & { found: boolean })[]>`
-      SELECT e.seq, e.type, e.data, agentq_iso(e.created_at) AS created_at, true AS found
+    // `terminal` comes from the same snapshot as the events: the terminal status and its event are written
+    // in one statement, so a terminal job with no event after the cursor has nothing more to send.
+    const rows = await this.prisma.$queryRaw<(JobEvent & { terminal: boolean })[]>`
+      SELECT e.seq, e.type, e.data, agentq_iso(e.created_at) AS created_at,
+             j.status IN ('succeeded', 'failed', 'cancelled') AS terminal
       FROM job j LEFT JOIN job_event e ON e.job_id = j.id AND e.seq > ${afterSeq}
       WHERE j.id = ${jobId}::uuid AND j.tenant_id = ${tenantId}
       ORDER BY e.seq LIMIT ${limit}`;
-    if (rows.length === 0) return undefined;
-    return rows.filter((r) => r.seq !== null).map(({ found: _, ...e }) => e);
+    const first = rows[0];
+    if (!first) return undefined;
+    return {
+      events: rows.filter((r) => r.seq !== null).map(({ terminal: _, ...e }) => e),
+      terminal: first.terminal,
+    };
   }
 
   async leaseOwner(jobId: string): Promise<string | undefined> {

@@ -1,8 +1,7 @@
 // GET /jobs/:id/events — Server-Sent Events from the durable job_event log. Each event's `id:` is its
 // per-job sequence number, so `Last-Event-ID` resumes exactly after it, from Postgres, at any time in the
 // job's life or after; any API instance can serve any stream. The stream ends after the terminal event.
-import { isTerminal, type JobStatus } from '@agentq/agent';
-import type { JobEvent, JobsRepo } from '@agentq/db';
+import type { JobsRepo } from '@agentq/db';
 import { Router } from 'express';
 import { z } from 'zod';
 import { tenantOf } from '../auth.ts';
@@ -11,9 +10,8 @@ import type { JobWatcher } from '../job-watcher.ts';
 import { abortOnClose } from './jobs.ts';
 
 const HEARTBEAT_MS = 15_000;
+const PAGE_SIZE = 500;
 const cursor = z.coerce.number().int().min(0).optional();
-
-const isEnd = (e: JobEvent) => e.type === 'status' && isTerminal((e.data as { status: JobStatus }).status);
 
 export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
   const router = Router();
@@ -26,8 +24,8 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
         parse(cursor, req.get('last-event-id'), 'Last-Event-ID') ??
         parse(cursor, req.query.after, 'after') ??
         0;
-      let batch = await jobs.events(tenant, id, after);
-      if (!batch) throw notFound();
+      let page = await jobs.events(tenant, id, after, PAGE_SIZE);
+      if (!page) throw notFound();
 
       res.writeHead(200, {
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -37,31 +35,23 @@ export function eventRoutes(jobs: JobsRepo, watcher: JobWatcher): Router {
       });
       res.write('retry: 2000\n\n');
       const closed = abortOnClose(res);
-      const jobIsTerminal = async () =>
-        isTerminal(((await jobs.status(tenant, id))?.status ?? 'failed') as JobStatus);
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
       try {
         for (;;) {
-          let ended = false;
-          for (const e of batch) {
+          for (const e of page.events) {
             res.write(
               `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, created_at: e.created_at, data: e.data })}\n\n`,
             );
             after = e.seq;
-            ended ||= isEnd(e);
           }
-          if (!ended && batch.length === 0 && (await jobIsTerminal())) {
-            // The terminal event is written in the same statement as the terminal status: read once more, and
-            // if nothing is newer than the cursor, the stream was resumed at or after its end.
-            batch = (await jobs.events(tenant, id, after)) ?? [];
-            if (batch.length > 0) continue;
-            ended = true;
-          }
-          if (ended || closed.aborted) break;
-          // A full batch means more are waiting: read on without waiting for a change.
-          if (batch.length < 500) await watcher.changed(id, HEARTBEAT_MS, closed);
+          // Terminal and everything up to the cursor sent (a page ends at the terminal event, the last one):
+          // also true when the stream was resumed at or after its end.
+          const full = page.events.length === PAGE_SIZE;
+          if ((page.terminal && !full) || closed.aborted) break;
+          // A full page means more are waiting: read on without waiting for a change.
+          if (!full) await watcher.changed(id, HEARTBEAT_MS, closed);
           if (closed.aborted) break;
-          batch = (await jobs.events(tenant, id, after)) ?? [];
+          page = (await jobs.events(tenant, id, after, PAGE_SIZE)) ?? { events: [], terminal: true };
         }
       } finally {
         clearInterval(heartbeat);
