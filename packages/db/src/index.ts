@@ -7,7 +7,7 @@ export {
 export { createDb, type Db, type Prisma } from './client.ts';
 export { connectionString } from './connection-string.ts';
 export { DeliveriesRepo, type Delivery, type DeliveryAttempt } from './deliveries-repo.ts';
-export { type JobWrite, type WebhookEventType, writeJob } from './job-write.ts';
+export { type JobWrite, writeJob } from './job-write.ts';
 export {
   type ActiveJob,
   type CreateJobResult,

@@ -3,10 +3,9 @@
 // calls), the durable events that describe it, and — for status changes with a webhook — the outbox
 // row, all in one statement: one round trip, one commit, nothing half-written.
 
+import type { WebhookEventType } from '@agentq/webhooks/receiver';
 import type { Prisma as Client } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
-
-export type WebhookEventType = 'job.succeeded' | 'job.failed' | 'job.cancelled' | 'job.waiting_approval';
 
 export interface JobEventInput {
   type: string;
