@@ -7,19 +7,6 @@ import type { ActiveJob, JobsRepo } from '@agentq/db';
 import type { Queues } from '@agentq/queue';
 import type { Redis } from 'ioredis';
 
-export const workerAliveKey = (prefix: string, workerId: string): string => `${prefix}:worker:${workerId}`;
-/**
- * Each worker refreshes its liveness key every HEARTBEAT_MS; without a refresh it expires after HEARTBEAT_TTL_MS.
- * The TTL is generous on purpose: a worker whose event loop stalls for a few seconds on a loaded machine
- * loses its BullMQ lock (and BullMQ hands the job out again) but keeps its heartbeat, so the liveness gate
- * keeps the job from being run twice. Only a worker silent for the whole TTL counts as dead; a killed
- * worker's job is still taken over about when BullMQ notices the stall.
- */
-export const HEARTBEAT_MS = 1_000;
-export const HEARTBEAT_TTL_MS = 8_000;
-/** After a Redis restart, how long until every live worker has reconnected and beaten again. */
-export const HEARTBEAT_REREGISTER_MS = 5_000;
-
 const IN_QUEUE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
 export interface ReconcilerDeps {

@@ -7,14 +7,8 @@ import type { Config, Logger } from '@agentq/config';
 import type { JobsRepo } from '@agentq/db';
 import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import {
-  HEARTBEAT_MS,
-  HEARTBEAT_REREGISTER_MS,
-  HEARTBEAT_TTL_MS,
-  Reconciler,
-  workerAliveKey,
-} from './reconciler.ts';
+import { Liveness } from './liveness.ts';
+import { Reconciler } from './reconciler.ts';
 import { createRunProcessor, type RunProcessorDeps, type Runtime, ShutdownSignal } from './run-processor.ts';
 
 export interface WorkerDeps {
@@ -35,13 +29,6 @@ export interface WorkerDeps {
   tenantGate?: RunProcessorDeps['tenantGate'];
 }
 
-/** How long Redis has been up (Infinity when INFO is not available, e.g. a restricted managed Redis). */
-async function redisUptimeMs(redis: Redis): Promise<number> {
-  const info = await redis.info('server').catch(() => '');
-  const seconds = /uptime_in_seconds:(\d+)/.exec(info)?.[1];
-  return seconds === undefined ? Number.POSITIVE_INFINITY : Number(seconds) * 1000;
-}
-
 export interface RunningWorker {
   id: string;
   close(): Promise<void>;
@@ -53,6 +40,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const prefix = config.QUEUE_PREFIX;
   const running = new Map<string, AbortController>();
   const publisher = createRedis(config.REDIS_URL, { name: 'agentq-worker-pub' });
+  const liveness = new Liveness(publisher, prefix, id);
   const subscriber = createRedis(config.REDIS_URL, { name: 'agentq-worker-sub' });
   const bullConnection = createRedis(config.REDIS_URL, { name: 'agentq-worker' });
 
@@ -71,12 +59,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       workerId: id,
       running,
       leaseOwner: (jobId) => deps.jobs.leaseOwner(jobId),
-      ownerAlive: async (owner) => {
-        if ((await publisher.exists(workerAliveKey(prefix, owner))) === 1) return true;
-        // Just after a Redis restart every heartbeat is missing until live workers beat again: absence
-        // proves nothing yet, so the owner counts as alive (the run looks again shortly).
-        return (await redisUptimeMs(publisher)) < HEARTBEAT_REREGISTER_MS;
-      },
+      ownerAlive: (owner) => liveness.isAlive(owner),
     }),
     { connection: bullConnection, prefix, concurrency: config.WORKER_CONCURRENCY, ...lockOptions },
   );
@@ -103,11 +86,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     running.get(jobId)?.abort(new CancelledError(jobId));
   });
 
-  // Liveness: no worker takes over a job whose owner still beats (see the gate in run-processor.ts).
-  const heartbeatKey = workerAliveKey(prefix, id);
-  const beat = () => publisher.set(heartbeatKey, '1', 'PX', HEARTBEAT_TTL_MS).catch(() => {});
-  await beat();
-  const heartbeat = setInterval(beat, HEARTBEAT_MS);
+  // No worker takes over a job whose owner still beats (see the gate in run-processor.ts).
+  await liveness.start();
 
   const reconciler = new Reconciler({ ...deps, redis: publisher, workerId: id });
   reconciler.start();
@@ -126,8 +106,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         }, config.SHUTDOWN_GRACE_MS);
         await Promise.all([runWorker.close(), ...others.map((w) => w.close())]);
         clearTimeout(handBack);
-        clearInterval(heartbeat);
-        await publisher.del(heartbeatKey).catch(() => {});
+        await liveness.stop();
         await Promise.allSettled([publisher.quit(), subscriber.quit(), bullConnection.quit()]);
         log.info('worker stopped');
       })();
