@@ -225,7 +225,7 @@ let redisRecoveryMs: number | undefined;
 /** After a Redis restart: how long until every job Postgres says is queued or running is back in a queue. */
 async function measureRedisRecovery(restartedAt: number): Promise<void> {
   const queues = new Queues(createRedis(env.REDIS_URL), env.QUEUE_PREFIX);
-  const repo = new JobsRepo(db.prisma);
+  const repo = new JobsRepo(db);
   const inQueue = new Set(['waiting', 'active', 'delayed', 'prioritized']);
   try {
     while (Date.now() - restartedAt < 60_000) {

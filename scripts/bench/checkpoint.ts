@@ -77,9 +77,9 @@ export async function runCheckpointBench(opts: {
   const jobCount = opts.jobs ?? 20;
   const db = await createTestDatabase('bench_ckpt');
   try {
-    const repo = new JobsRepo(db.prisma);
+    const repo = new JobsRepo(db);
     await repo.ensureTenant('bench');
-    const store = new PostgresCheckpointStore(db.prisma);
+    const store = new PostgresCheckpointStore(db.sql);
     const runs: BenchRun[] = [];
     const claims: number[] = [];
     for (let j = 0; j < jobCount; j++) {

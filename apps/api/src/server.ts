@@ -27,7 +27,7 @@ export async function createApi(opts: {
     createRedis(config.REDIS_URL, { name: 'agentq-api-queues' }),
     config.QUEUE_PREFIX,
   );
-  const jobs = new JobsRepo(db.prisma);
+  const jobs = new JobsRepo(db);
   const keyCount = await bootstrapApiKeys(db.prisma, config.API_KEYS ?? []);
   const open = keyCount === 0;
   if (open) {

@@ -27,10 +27,6 @@ import {
 import type { Redis } from 'ioredis';
 import type { SessionEntry } from './run-processor.ts';
 
-/** How soon a job looks again when an earlier job of its session has not ended yet. */
-export const SESSION_ORDER_RECHECK_MS = 1_000;
-/** The same, when that earlier job waits for a human (which takes minutes to hours, not seconds). */
-export const SESSION_APPROVAL_RECHECK_MS = 5_000;
 /** Longest wait for the session lock before looking again (its holder is normally finishing up). */
 export const SESSION_LOCK_RECHECK_MAX_MS = 500;
 /** The assistant turn of a job that succeeded with an empty answer (models reject empty messages). */
@@ -49,7 +45,8 @@ export interface WorkerMemory {
     job: { id: string; tenantId: string; userId?: string; sessionId?: string; task: string },
     end: RunEnd,
   ): Promise<void>;
-  enterSession(jobId: string): Promise<SessionEntry | undefined>;
+  enterSession(job: { id: string; tenantId: string; sessionId: string }): Promise<SessionEntry>;
+  redoFinished(jobId: string): Promise<void>;
 }
 
 export function createWorkerMemory(
@@ -146,27 +143,10 @@ export function createWorkerMemory(
       );
     },
 
-    async enterSession(jobId) {
-      const job = await jobs.info(jobId);
-      if (!job) return undefined;
-      if (job.status === 'succeeded') {
-        // Handed out again after it ended: the worker that ran it may have died before finished() did
-        // its writes. Both are idempotent, so redo them.
-        if (job.sessionId) await catchUp(job.tenantId, job.sessionId, jobId);
-        await saveSummary({ ...job, id: jobId, result: job.result ?? '' });
-        return undefined;
-      }
-      if (!job.sessionId || (job.status !== 'queued' && job.status !== 'running')) return undefined;
-      if (job.waitingFor) {
-        return {
-          waitMs:
-            job.waitingFor.status === 'waiting_approval'
-              ? SESSION_APPROVAL_RECHECK_MS
-              : SESSION_ORDER_RECHECK_MS,
-          reason: `job ${job.waitingFor.id} of the session (${job.waitingFor.status}) goes first`,
-        };
-      }
-      const attempt = await lock.acquire(job.tenantId, job.sessionId, jobId);
+    // The claim has checked the session's order (no earlier job unfinished); the lock waits for the previous
+    // job's worker to finish its own append, and the catch-up makes sure every earlier turn is there.
+    async enterSession(job) {
+      const attempt = await lock.acquire(job.tenantId, job.sessionId, job.id);
       if (!attempt.acquired) {
         return {
           waitMs: Math.min(SESSION_LOCK_RECHECK_MAX_MS, attempt.retryAfterMs),
@@ -175,7 +155,7 @@ export function createWorkerMemory(
       }
       const stop = attempt.lease.keepAlive(() =>
         log.warn(
-          { job_id: jobId, session_id: job.sessionId },
+          { job_id: job.id, session_id: job.sessionId },
           'session lock lost (Redis unreachable for a whole lock TTL); the run goes on',
         ),
       );
@@ -184,12 +164,19 @@ export function createWorkerMemory(
         await attempt.lease.release().catch(() => {});
       };
       try {
-        await catchUp(job.tenantId, job.sessionId, jobId);
+        await catchUp(job.tenantId, job.sessionId, job.id);
       } catch (error) {
         await leave();
         throw error;
       }
       return { leave };
+    },
+
+    async redoFinished(jobId) {
+      const job = await jobs.info(jobId);
+      if (job?.status !== 'succeeded') return;
+      if (job.sessionId) await catchUp(job.tenantId, job.sessionId, jobId);
+      await saveSummary({ ...job, id: jobId, result: job.result ?? '' });
     },
   };
 }

@@ -40,7 +40,7 @@ export async function startWorkerProcess(opts: {
   };
   // Every committed change of a job is announced (a hint: long-polls and event streams re-read Postgres).
   const hints = createRedis(config.REDIS_URL, { name: 'agentq-worker-hints' });
-  const store = new PostgresCheckpointStore(db.prisma, {
+  const store = new PostgresCheckpointStore(db.sql, {
     onDeliveries: enqueueDeliveries,
     onWrite: (jobId) => void hints.publish(channels.jobChanged(config.QUEUE_PREFIX), jobId).catch(() => {}),
   });
@@ -53,7 +53,7 @@ export async function startWorkerProcess(opts: {
     }
     await enqueueDeliveries(lost);
   };
-  const jobs = new JobsRepo(db.prisma);
+  const jobs = new JobsRepo(db);
   const expireApprovals = async () => {
     for (const job of await jobs.expireApprovals()) await queues.enqueueRun(job.id, job.tenant_id);
   };

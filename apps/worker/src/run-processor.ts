@@ -34,11 +34,17 @@ export interface Runtime {
     end: RunEnd,
   ): Promise<void>;
   /**
-   * Sessions run one job at a time, oldest first (README "Memory"). Asked before a job is claimed:
-   * undefined when the job has no session to wait for; `waitMs` when another job of its session goes
-   * first (the job is delayed and looks again); `leave` when the job now holds its session until leave().
+   * Sessions run one job at a time, oldest first (README "Memory"); the claim already checked the order.
+   * Called right after a job with a session is claimed: `leave` when the job now holds its session until
+   * leave(), or `waitMs` when the previous job's worker is still finishing up (the job is handed back and
+   * looks again).
    */
-  enterSession?(jobId: string): Promise<SessionEntry | undefined>;
+  enterSession?(job: { id: string; tenantId: string; sessionId: string }): Promise<SessionEntry>;
+  /**
+   * A job that already succeeded was handed out again: its worker may have died before finished() did its
+   * writes, so redo them (they are idempotent).
+   */
+  redoFinished?(jobId: string): Promise<void>;
 }
 
 export type SessionEntry = { waitMs: number; reason: string } | { leave(): Promise<void> };
@@ -56,8 +62,6 @@ export interface RunProcessorDeps {
   workerId: string;
   /** Live runs of this process, so a cancel message or shutdown can abort them. */
   running: Map<string, AbortController>;
-  /** The worker currently holding the job's lease, if any. */
-  leaseOwner(jobId: string): Promise<string | undefined>;
   /** Whether the worker holding a lease is still alive (its heartbeat key exists). */
   ownerAlive(owner: string): Promise<boolean>;
   /** Per-tenant running-jobs cap (tenant-gate.ts): a slot, or a DelayedError when the tenant is at its cap. */
@@ -66,55 +70,86 @@ export interface RunProcessorDeps {
 
 /** How long a run waits before looking again when its job's owner is still alive. */
 const OWNER_ALIVE_RECHECK_MS = 1_000;
+/** How soon a job looks again when an earlier job of its session has not ended yet. */
+export const SESSION_ORDER_RECHECK_MS = 1_000;
+/** The same, when that earlier job waits for a human (which takes minutes to hours, not seconds). */
+export const SESSION_APPROVAL_RECHECK_MS = 5_000;
 
 export function createRunProcessor(deps: RunProcessorDeps) {
   const { store, config, log, workerId } = deps;
 
+  /** Claims the job; a lease held by a dead worker is taken over, one held by a live worker is left alone. */
+  async function claimJob(jobId: string) {
+    const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS);
+    if (claim.kind !== 'held' || (await deps.ownerAlive(claim.owner))) return claim;
+    return store.claim(jobId, workerId, config.JOB_TIMEOUT_MS, { takeoverFrom: claim.owner });
+  }
+
   return async function processRun(job: Job, token?: string): Promise<{ status: string }> {
     const { job_id: jobId } = parsePayload('agentRun', job.data);
-    // Liveness gate: BullMQ may hand out a job whose worker is alive (a lost Redis, a stall false positive).
-    // Taking it over would interrupt a healthy run mid-call; wait for that worker to finish or die instead.
-    // That includes this very worker: after a Redis restart or a false stall, BullMQ may hand a job back to
-    // the process that is still running it.
-    const owner = await deps.leaseOwner(jobId);
-    const heldByLiveRun =
-      owner && (owner === workerId ? deps.running.has(jobId) : await deps.ownerAlive(owner));
-    if (heldByLiveRun) {
-      log.debug({ job_id: jobId, owner }, 'job is held by a live worker; looking again later');
-      await job.moveToDelayed(Date.now() + OWNER_ALIVE_RECHECK_MS, token);
+    /** Puts the queue entry back for later; the job is not this worker's to run now. */
+    const lookAgainLater = async (waitMs: number, why: Record<string, unknown>): Promise<never> => {
+      log.debug({ job_id: jobId, ...why }, 'job not runnable yet; looking again later');
+      await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
-    }
-    // Session gate: one job of a session at a time, oldest first; a job whose session is busy waits.
-    const session = await deps.runtime.enterSession?.(jobId);
-    if (session && 'waitMs' in session) {
-      log.debug({ job_id: jobId, reason: session.reason }, 'session busy; looking again later');
-      await job.moveToDelayed(Date.now() + session.waitMs, token);
-      throw new DelayedError();
-    }
+    };
+    // BullMQ may hand a job back to the process still running it (after a Redis restart or a false stall).
+    // The job counts as running here from this check on, so a second copy can't slip in while this one is
+    // being claimed (the claim alone can't tell: the lease is this worker's either way).
+    if (deps.running.has(jobId)) return lookAgainLater(OWNER_ALIVE_RECHECK_MS, { reason: 'running here' });
+    const controller = new AbortController();
+    deps.running.set(jobId, controller);
     // Tenant gate: at most the tenant's cap of its jobs run at once; over it, the job waits (tenant-gate.ts).
-    const slot = await deps.tenantGate?.enter(job, token).catch(async (error) => {
-      await session?.leave();
+    const slot = await deps.tenantGate?.enter(job, token).catch((error) => {
+      deps.running.delete(jobId);
       throw error;
     });
-    // Leaves the session and gives back the tenant's running slot.
+    let session: SessionEntry | undefined;
+    // Leaves the session, gives back the tenant's running slot, and forgets the run.
     const leaveSession = async () => {
-      await session?.leave();
+      deps.running.delete(jobId);
+      if (session && 'leave' in session) await session.leave();
       await slot?.release();
     };
-    const claim = await store.claim(jobId, workerId, config.JOB_TIMEOUT_MS).catch(async (error) => {
+    let claim: Awaited<ReturnType<typeof claimJob>>;
+    try {
+      claim = await claimJob(jobId);
+      const sessionId = claim.kind === 'claimed' ? claim.state.job.sessionId : undefined;
+      if (claim.kind === 'claimed' && sessionId && deps.runtime.enterSession) {
+        session = await deps.runtime.enterSession({
+          id: jobId,
+          tenantId: claim.state.job.tenantId,
+          sessionId,
+        });
+        if ('waitMs' in session) await store.release(claim.lease);
+      }
+    } catch (error) {
       await leaveSession();
       throw error;
-    });
-    if (claim.kind === 'not_runnable') {
+    }
+    if (session && 'waitMs' in session) {
       await leaveSession();
-      log.debug({ job_id: jobId, status: claim.status }, 'nothing to run');
-      return { status: claim.status };
+      return lookAgainLater(session.waitMs, { reason: session.reason });
+    }
+    if (claim.kind !== 'claimed') await leaveSession();
+    switch (claim.kind) {
+      case 'held':
+        // Liveness gate: a live worker is running it (a lost Redis, a stall false positive). Taking it over
+        // would interrupt a healthy run mid-call; wait for that worker to finish or die instead.
+        return lookAgainLater(OWNER_ALIVE_RECHECK_MS, { owner: claim.owner });
+      case 'waiting':
+        return lookAgainLater(
+          claim.forStatus === 'waiting_approval' ? SESSION_APPROVAL_RECHECK_MS : SESSION_ORDER_RECHECK_MS,
+          { reason: `job ${claim.forJobId} of the session (${claim.forStatus}) goes first` },
+        );
+      case 'not_runnable':
+        if (claim.status === 'succeeded') await deps.runtime.redoFinished?.(jobId);
+        log.debug({ job_id: jobId, status: claim.status }, 'nothing to run');
+        return { status: claim.status };
     }
     const { lease, state } = claim;
     const jobLog = log.child({ job_id: jobId, tenant: state.job.tenantId });
 
-    const controller = new AbortController();
-    deps.running.set(jobId, controller);
     const deadline = state.job.deadlineAt
       ? setTimeout(
           () =>
@@ -166,7 +201,6 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       return await handleError(error);
     } finally {
       clearTimeout(deadline);
-      deps.running.delete(jobId);
       await leaveSession();
     }
 

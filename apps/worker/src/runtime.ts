@@ -69,7 +69,8 @@ export async function createRuntime(
     tools: (selection) => toolbox.tools(selection),
     prepare: (job) => memory.prepare(job),
     finished: (job, end) => memory.finished(job, end),
-    enterSession: (jobId) => memory.enterSession(jobId),
+    enterSession: (job) => memory.enterSession(job),
+    redoFinished: (jobId) => memory.redoFinished(jobId),
     async close() {
       await toolbox.close();
       await closeOwn();

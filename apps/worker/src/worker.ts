@@ -58,7 +58,6 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...deps,
       workerId: id,
       running,
-      leaseOwner: (jobId) => deps.jobs.leaseOwner(jobId),
       ownerAlive: (owner) => liveness.isAlive(owner),
     }),
     { connection: bullConnection, prefix, concurrency: config.WORKER_CONCURRENCY, ...lockOptions },

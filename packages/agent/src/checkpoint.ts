@@ -94,7 +94,19 @@ export type RunEnd =
 export type ClaimResult =
   | { kind: 'claimed'; lease: Lease; state: RunState }
   /** Terminal, waiting for approval, unknown — nothing to run. */
-  | { kind: 'not_runnable'; status: JobStatus | 'missing' };
+  | { kind: 'not_runnable'; status: JobStatus | 'missing' }
+  /**
+   * Another worker holds the lease. If it is dead, claim again with `takeoverFrom: owner`; if it is alive,
+   * leave the job alone (it is running).
+   */
+  | { kind: 'held'; owner: string }
+  /** Jobs of a session run one at a time, oldest first: this earlier job of its session goes first. */
+  | { kind: 'waiting'; forJobId: string; forStatus: JobStatus };
+
+export interface ClaimOptions {
+  /** Take the job from this lease owner, known to be dead. */
+  takeoverFrom?: string;
+}
 
 /**
  * Every write is fenced by the lease (LeaseLostError when another worker took the job) and, apart from
@@ -102,12 +114,19 @@ export type ClaimResult =
  * `safe` tool calls whose recording was deferred to this write, so a step costs one commit.
  */
 export interface CheckpointStore {
-  /** Takes the job (bumping the lease epoch), marks it running, and loads its whole state. */
-  claim(jobId: string, owner: string, jobTimeoutMs: number): Promise<ClaimResult>;
+  /**
+   * Takes the job (bumping the lease epoch), marks it running, and loads its whole state — unless another
+   * worker holds it or an earlier job of its session has not ended. One statement for a fresh job.
+   */
+  claim(jobId: string, owner: string, jobTimeoutMs: number, options?: ClaimOptions): Promise<ClaimResult>;
   recordStep(lease: Lease, step: RecordedStep, calls: NewToolCall[], flush: ToolOutcome[]): Promise<void>;
   markToolRunning(lease: Lease, callId: string, attempt: number, flush: ToolOutcome[]): Promise<void>;
   recordToolOutcome(lease: Lease, outcome: ToolOutcome): Promise<void>;
-  finish(lease: Lease, end: RunEnd, flush: ToolOutcome[]): Promise<void>;
+  /**
+   * Records the end. `finalStep` is the model's last response (no tool calls) when it produced the end: it is
+   * recorded in the same write, fenced like recordStep (refused once a cancel was requested).
+   */
+  finish(lease: Lease, end: RunEnd, flush: ToolOutcome[], finalStep?: RecordedStep): Promise<void>;
   /** Gives the job back (worker shutdown): status stays running, the lease is dropped, nothing else changes. */
   release(lease: Lease): Promise<void>;
 }

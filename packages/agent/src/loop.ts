@@ -63,8 +63,14 @@ const defaultRetryDelay = (attempt: number) =>
 export async function runAgent(run: AgentRun): Promise<RunEnd> {
   const deferred: ToolOutcome[] = [];
   try {
-    const end = await loop(run, deferred);
-    await run.store.finish(run.lease, end, deferred.splice(0));
+    const { end, finalStep } = await loop(run, deferred);
+    await run.store.finish(run.lease, end, deferred.splice(0), finalStep);
+    if (finalStep)
+      run.onEvent?.('step.recorded', {
+        step: finalStep.index,
+        tool_calls: 0,
+        stop_reason: finalStep.stopReason,
+      });
     return end;
   } catch (error) {
     const end = endFor(error, run.signal);
@@ -88,7 +94,13 @@ const failed = (f: JobFailure): RunEnd => ({
   error: { code: f.code, message: f.message, ...(f.details === undefined ? {} : { details: f.details }) },
 });
 
-async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
+/** The run's end, and the model's final response when it is still to be recorded (with the end, one write). */
+interface LoopEnd {
+  end: RunEnd;
+  finalStep?: RecordedStep;
+}
+
+async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<LoopEnd> {
   const { state, policy, lease } = run;
   const job = state.job;
   const task: Message = { role: 'user', text: job.task };
@@ -116,6 +128,12 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
         stepIndex: index,
       });
       step = { ...response, index, toolCalls: uniqueCallIds(response.toolCalls, index, usedCallIds) };
+      if (isFinalAnswer(step)) {
+        // The answer is recorded together with the job's end: one commit instead of two. A crash before
+        // that commit costs this one model call again, as it would for any step not yet recorded.
+        addUsage(job, step);
+        return { end: { status: 'succeeded', result: step.text }, finalStep: step };
+      }
       const calls: NewToolCall[] = step.toolCalls.map((c, position) => ({
         callId: c.id,
         position,
@@ -141,13 +159,10 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
     if (step.stopReason === 'refusal') {
       throw new JobFailure('model_refusal', `the model refused the task${step.text ? `: ${step.text}` : ''}`);
     }
+    if (isFinalAnswer(step)) return { end: { status: 'succeeded', result: step.text } };
     if (step.toolCalls.length === 0) {
-      if (step.stopReason === 'pause_turn') continue;
-      if (step.stopReason === 'max_tokens') {
-        turns.push({ role: 'user', text: CONTINUE_AFTER_MAX_TOKENS });
-        continue;
-      }
-      return { status: 'succeeded', result: step.text };
+      if (step.stopReason === 'max_tokens') turns.push({ role: 'user', text: CONTINUE_AFTER_MAX_TOKENS });
+      continue; // pause_turn, or max_tokens: the model goes on
     }
 
     const results: ToolResultMessage[] = [];
@@ -160,7 +175,7 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
         );
       }
       const resolved = await resolveCall(run, call, deferred);
-      if ('waiting' in resolved) return resolved.waiting;
+      if ('waiting' in resolved) return { end: resolved.waiting };
       results.push({
         callId: call.callId,
         name: call.name,
@@ -171,6 +186,13 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<RunEnd> {
     turns.push(toolResultsMessage(results));
   }
 }
+
+/** A response that ends the run: no tool calls, and the model did not stop short (refusals fail the job). */
+const isFinalAnswer = (step: RecordedStep): boolean =>
+  step.toolCalls.length === 0 &&
+  step.stopReason !== 'pause_turn' &&
+  step.stopReason !== 'max_tokens' &&
+  step.stopReason !== 'refusal';
 
 type Resolution = { result: ToolResult } | { waiting: RunEnd };
 

@@ -2,6 +2,7 @@
 // and a fast store for unit tests of the loop. Not for production (nothing survives the process).
 import type {
   CheckpointStore,
+  ClaimOptions,
   ClaimResult,
   JobSnapshot,
   Lease,
@@ -19,6 +20,7 @@ import { zeroUsage } from './model.ts';
 interface StoredJob {
   job: JobSnapshot;
   epoch: number;
+  owner: string | undefined;
   steps: RecordedStep[];
   calls: RecordedToolCall[];
   result?: string;
@@ -52,19 +54,29 @@ export class InMemoryCheckpointStore implements CheckpointStore {
         deadlineAt: undefined,
       },
       epoch: 0,
+      owner: undefined,
       steps: [],
       calls: [],
       writes: 0,
     });
   }
 
-  async claim(jobId: string, owner: string, jobTimeoutMs: number): Promise<ClaimResult> {
+  async claim(
+    jobId: string,
+    owner: string,
+    jobTimeoutMs: number,
+    options: ClaimOptions = {},
+  ): Promise<ClaimResult> {
     const stored = this.jobs.get(jobId);
     if (!stored) return { kind: 'not_runnable', status: 'missing' };
     if (isTerminal(stored.job.status) || stored.job.status === 'waiting_approval') {
       return { kind: 'not_runnable', status: stored.job.status };
     }
+    if (stored.owner !== undefined && stored.owner !== owner && stored.owner !== options.takeoverFrom) {
+      return { kind: 'held', owner: stored.owner };
+    }
     stored.epoch += 1;
+    stored.owner = owner;
     stored.job.status = 'running';
     stored.job.deadlineAt ??= new Date(Date.now() + jobTimeoutMs);
     return {
@@ -82,6 +94,10 @@ export class InMemoryCheckpointStore implements CheckpointStore {
   ): Promise<void> {
     const s = this.write(lease);
     this.applyOutcomes(s, flush);
+    this.addStep(s, step, calls);
+  }
+
+  private addStep(s: StoredJob, step: RecordedStep, calls: NewToolCall[]): void {
     if (s.steps.some((x) => x.index === step.index)) throw new Error(`step ${step.index} already recorded`);
     s.steps.push(structuredClone(step));
     for (const c of calls) {
@@ -115,10 +131,12 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     this.applyOutcomes(this.write(lease), [outcome]);
   }
 
-  async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[]): Promise<void> {
-    const s = this.write(lease, { allowCancelled: true });
+  async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[], finalStep?: RecordedStep): Promise<void> {
+    const s = this.write(lease, { allowCancelled: finalStep === undefined });
     this.applyOutcomes(s, flush);
+    if (finalStep) this.addStep(s, finalStep, []);
     s.end = end;
+    s.owner = undefined;
     s.job.status = end.status;
     if (end.status === 'waiting_approval') {
       const call = this.call(s, end.callId);
@@ -131,6 +149,7 @@ export class InMemoryCheckpointStore implements CheckpointStore {
   async release(lease: Lease): Promise<void> {
     const s = this.write(lease, { allowCancelled: true });
     s.epoch += 1;
+    s.owner = undefined;
   }
 
   // Test helpers ------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ const bad = (callId: string, content: string, attempts = 1): ToolOutcome => ({
 
 function claimed(result: ClaimResult): { lease: Lease; state: RunState } {
   if (result.kind !== 'claimed')
-    throw new Error(`expected the job to be claimed, got not_runnable (${result.status})`);
+    throw new Error(`expected the job to be claimed, got ${JSON.stringify(result)}`);
   return result;
 }
 
@@ -134,8 +134,31 @@ export function checkpointStoreContract(
       else it(title, fn);
     };
 
-    const claim = async (jobId: string, owner = 'w1', timeoutMs = 60_000) =>
-      claimed(await h.store.claim(jobId, owner, timeoutMs));
+    /** Claims as `owner`; a lease still held by another owner is taken over, as if that worker had died. */
+    const claim = async (jobId: string, owner = 'w1', timeoutMs = 60_000) => {
+      const first = await h.store.claim(jobId, owner, timeoutMs);
+      if (first.kind !== 'held') return claimed(first);
+      return claimed(await h.store.claim(jobId, owner, timeoutMs, { takeoverFrom: first.owner }));
+    };
+
+    test('a lease held by another owner is reported (held), and only taken over from that owner', async () => {
+      const id = await h.createJob('held lease');
+      const first = claimed(await h.store.claim(id, 'alive', 60_000));
+      expect(await h.store.claim(id, 'other', 60_000)).toEqual({ kind: 'held', owner: 'alive' });
+      // Naming some other worker as dead does not take the job from the one that holds it.
+      expect(await h.store.claim(id, 'other', 60_000, { takeoverFrom: 'someone-else' })).toEqual({
+        kind: 'held',
+        owner: 'alive',
+      });
+      // The holder may claim its own job again (a new epoch), and a dead holder's job is taken over.
+      const again = claimed(await h.store.claim(id, 'alive', 60_000));
+      expect(again.lease.epoch).toBeGreaterThan(first.lease.epoch);
+      const taken = claimed(await h.store.claim(id, 'other', 60_000, { takeoverFrom: 'alive' }));
+      expect(taken.lease.epoch).toBeGreaterThan(again.lease.epoch);
+      expect(await rejection(h.store.finish(again.lease, { status: 'cancelled' }, []))).toBeInstanceOf(
+        LeaseLostError,
+      );
+    });
 
     test('claim returns the job state, marks it running and bumps the lease epoch', async () => {
       const id = await h.createJob('summarise the news', { max_steps: 7, tools: ['echo'] });

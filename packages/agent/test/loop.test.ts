@@ -189,6 +189,20 @@ async function run(
   });
 }
 
+/** Dies just before the job's end is written (so nothing of that write is recorded). */
+function crashBeforeFinish(inner: CheckpointStore): CheckpointStore {
+  return {
+    claim: (...a) => inner.claim(...a),
+    recordStep: (...a) => inner.recordStep(...a),
+    markToolRunning: (...a) => inner.markToolRunning(...a),
+    recordToolOutcome: (...a) => inner.recordToolOutcome(...a),
+    finish: async () => {
+      throw new Crash('crash before finish');
+    },
+    release: (...a) => inner.release(...a),
+  };
+}
+
 const stored = (store: InMemoryCheckpointStore, jobId: string) => store.jobs.get(jobId)!;
 const lastMessage = (r: ModelRequest) => r.messages[r.messages.length - 1]!;
 const toolResults = (r: ModelRequest) => {
@@ -481,17 +495,50 @@ describe('resume after a crash', () => {
   it('after a safe result is flushed with the next step: neither the tool nor any model call is repeated', async () => {
     const { store, jobId } = setup();
     const t = tool('t', 'safe');
-    const first = scripted(oneCall('t'));
+    const script: ScriptTurn[] = [
+      { tool_calls: [{ id: 'c1', name: 't', input: { n: 1 } }] },
+      { tool_calls: [{ id: 'c2', name: 't', input: { n: 2 } }] },
+      { text: 'done' },
+    ];
+    const first = scripted(script);
+    // Crashes right after step 1 is recorded, before its own call runs.
     await expect(
       run(store, jobId, first, { tools: [t], store: crashAfter(store, 'recordStep', 2) }),
     ).rejects.toBeInstanceOf(Crash);
     expect(first.steps).toEqual([0, 1]);
-    expect(stored(store, jobId).calls[0]!.status).toBe('succeeded'); // flushed with step 1
+    expect(stored(store, jobId).calls.map((c) => c.status)).toEqual(['succeeded', 'pending']); // c1 flushed with step 1
+    const model = scripted(script);
+    expect(await run(store, jobId, model, { tools: [t] })).toEqual({ status: 'succeeded', result: 'done' });
+    expect(model.steps).toEqual([2]);
+    expect(t.executions.map((e) => e.callId)).toEqual(['c1', 'c2']);
+    expect(stored(store, jobId).job).toMatchObject({ status: 'succeeded', stepsUsed: 3, toolCallsUsed: 2 });
+  });
+
+  it('the final answer is recorded with the end of the job, in one write', async () => {
+    const { store, jobId } = setup();
+    const writes = (): number => store.jobs.get(jobId)!.writes;
+    expect(await run(store, jobId, scripted([{ text: 'answer' }]))).toEqual({
+      status: 'succeeded',
+      result: 'answer',
+    });
+    expect(writes()).toBe(1);
+    expect(stored(store, jobId).steps.map((x) => x.text)).toEqual(['answer']);
+    expect(stored(store, jobId).job).toMatchObject({ status: 'succeeded', stepsUsed: 1 });
+  });
+
+  it('a crash before the final write costs the last model call again, and nothing else', async () => {
+    const { store, jobId } = setup();
+    const t = tool('t', 'retry_with_key');
+    const first = scripted(oneCall('t'));
+    await expect(
+      run(store, jobId, first, { tools: [t], store: crashBeforeFinish(store) }),
+    ).rejects.toBeInstanceOf(Crash);
+    expect(first.steps).toEqual([0, 1]);
+    expect(stored(store, jobId).steps.map((x) => x.index)).toEqual([0]);
     const model = scripted(oneCall('t'));
     expect(await run(store, jobId, model, { tools: [t] })).toEqual({ status: 'succeeded', result: 'done' });
-    expect(model.steps).toEqual([]);
+    expect(model.steps).toEqual([1]);
     expect(t.executions).toHaveLength(1);
-    expect(stored(store, jobId).job).toMatchObject({ status: 'succeeded', stepsUsed: 2, toolCallsUsed: 1 });
   });
 
   it('replays many recorded steps without calling the model or the tools again', async () => {

@@ -4,6 +4,7 @@
 import {
   CancelledError,
   type CheckpointStore,
+  type ClaimOptions,
   type ClaimResult,
   type JobStatus,
   type Lease,
@@ -16,9 +17,9 @@ import {
   type ToolOutcome,
   type ToolResult,
 } from '@agentq/agent';
-import type { Prisma as Client } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { type JobEventInput, type JobWrite, webhookEventFor, writeJob } from './job-write.ts';
+import type { SqlClient } from './sql.ts';
 
 /** Called with the delivery ids a status change wrote, after its commit (the worker enqueues them). */
 export type DeliveriesWritten = (deliveryIds: string[]) => void | Promise<void>;
@@ -35,16 +36,38 @@ export class PostgresCheckpointStore implements CheckpointStore {
   private readonly onWrite: (jobId: string) => void;
 
   constructor(
-    private readonly prisma: Client,
+    private readonly sql: SqlClient,
     hooks: CheckpointStoreHooks = {},
   ) {
     this.onDeliveries = hooks.onDeliveries ?? (() => {});
     this.onWrite = hooks.onWrite ?? (() => {});
   }
 
-  async claim(jobId: string, owner: string, jobTimeoutMs: number): Promise<ClaimResult> {
-    const claimed = await this.prisma.$queryRaw<JobRow[]>`
-      WITH prev AS (SELECT id, status FROM job WHERE id = ${jobId}::uuid FOR UPDATE),
+  /**
+   * One statement decides and claims: the job must be runnable (queued or running), no earlier job of its
+   * session may be unfinished (sessions run oldest first), and its lease must be free, ours, or the dead
+   * owner's we were told to take over. Whatever stops the claim comes back instead (held / waiting /
+   * not_runnable), so the hot path — a fresh job — costs exactly one commit.
+   */
+  async claim(
+    jobId: string,
+    owner: string,
+    jobTimeoutMs: number,
+    options: ClaimOptions = {},
+  ): Promise<ClaimResult> {
+    const rows = await this.sql.rows<ClaimRow>(Prisma.sql`
+      WITH prev AS (
+        SELECT id, status, lease_owner, tenant_id, session_id, created_at FROM job WHERE id = ${jobId}::uuid FOR UPDATE
+      ),
+      waiting AS (
+        SELECT e.id, e.status FROM prev, LATERAL (
+          SELECT e.id, e.status FROM job e
+          WHERE prev.session_id IS NOT NULL AND e.tenant_id = prev.tenant_id AND e.session_id = prev.session_id
+            AND e.status IN ('queued', 'running', 'waiting_approval')
+            AND (e.created_at, e.id) < (prev.created_at, prev.id)
+          ORDER BY e.created_at, e.id LIMIT 1
+        ) e
+      ),
       j AS (
         UPDATE job SET
           lease_epoch = job.lease_epoch + 1,
@@ -56,6 +79,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
           updated_at = now()
         FROM prev
         WHERE job.id = prev.id AND prev.status IN ('queued', 'running')
+          AND (prev.lease_owner IS NULL OR prev.lease_owner = ${owner} OR prev.lease_owner = ${options.takeoverFrom ?? null})
+          AND NOT EXISTS (SELECT 1 FROM waiting)
         RETURNING job.*
       ),
       ev AS (
@@ -63,19 +88,24 @@ export class PostgresCheckpointStore implements CheckpointStore {
         SELECT j.id, j.event_seq, 'status', agentq_status_json(ROW(j.*)::job)
         FROM j JOIN prev ON prev.id = j.id WHERE prev.status = 'queued'
       )
-      SELECT id::text, tenant_id, user_id, session_id, task, model, config, status, steps_used, tool_calls_used,
-             input_tokens::float8 AS input_tokens, output_tokens::float8 AS output_tokens,
-             cache_read_tokens::float8 AS cache_read_tokens, cache_write_tokens::float8 AS cache_write_tokens,
-             cost_usd::float8 AS cost_usd, lease_epoch, cancel_requested_at, deadline_at
-      FROM j`;
-    const job = claimed[0];
-    if (job) this.onWrite(jobId);
-    if (!job) {
-      const rows = await this.prisma.$queryRaw<
-        { status: JobStatus }[]
-      >`SELECT status FROM job WHERE id = ${jobId}::uuid`;
-      return { kind: 'not_runnable', status: rows[0]?.status ?? 'missing' };
+      SELECT prev.status AS prev_status, prev.lease_owner AS prev_owner,
+             w.id::text AS waiting_id, w.status AS waiting_status,
+             j.id::text, j.tenant_id, j.user_id, j.session_id, j.task, j.model, j.config, j.status, j.steps_used,
+             j.tool_calls_used, j.input_tokens::float8 AS input_tokens, j.output_tokens::float8 AS output_tokens,
+             j.cache_read_tokens::float8 AS cache_read_tokens, j.cache_write_tokens::float8 AS cache_write_tokens,
+             j.cost_usd::float8 AS cost_usd, j.lease_epoch, j.cancel_requested_at, j.deadline_at
+      FROM prev LEFT JOIN j ON true LEFT JOIN waiting w ON true`);
+    const row = rows[0];
+    if (!row) return { kind: 'not_runnable', status: 'missing' };
+    if (row.id === null) {
+      if (row.prev_status !== 'queued' && row.prev_status !== 'running')
+        return { kind: 'not_runnable', status: row.prev_status };
+      if (row.waiting_id !== null)
+        return { kind: 'waiting', forJobId: row.waiting_id, forStatus: row.waiting_status as JobStatus };
+      return { kind: 'held', owner: row.prev_owner ?? '' };
     }
+    const job = row as unknown as JobRow;
+    this.onWrite(jobId);
     // A job that has not recorded a step yet has no tool calls either: nothing more to load.
     const [steps, calls] =
       job.steps_used === 0 ? [[], []] : await Promise.all([this.loadSteps(jobId), this.loadCalls(jobId)]);
@@ -136,49 +166,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     calls: NewToolCall[],
     flush: ToolOutcome[],
   ): Promise<void> {
-    const u = step.usage;
-    const callRows = calls.map((c) => ({
-      call_id: c.callId,
-      position: c.position,
-      name: c.name,
-      input: c.input,
-      idempotency_key: c.idempotencyKey,
-    }));
-    await this.fenced(lease, {
-      set: Prisma.sql`steps_used = job.steps_used + 1,
-        input_tokens = job.input_tokens + ${u.inputTokens}, output_tokens = job.output_tokens + ${u.outputTokens},
-        cache_read_tokens = job.cache_read_tokens + ${u.cacheReadTokens},
-        cache_write_tokens = job.cache_write_tokens + ${u.cacheWriteTokens},
-        cost_usd = job.cost_usd + ${step.costUsd}`,
-      with: [
-        Prisma.sql`s AS (
-          INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
-                            cache_read_tokens, cache_write_tokens, cost_usd, provider_data)
-          SELECT j.id, ${step.index}, ${step.text}, ${step.stopReason}, ${step.model}, ${u.inputTokens},
-                 ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd},
-                 ${step.providerData === undefined ? null : JSON.stringify(step.providerData)}::jsonb FROM j)`,
-        Prisma.sql`c AS (
-          INSERT INTO tool_call (job_id, call_id, step_index, position, name, input, idempotency_key)
-          SELECT j.id, x.call_id, ${step.index}, x.position, x.name, coalesce(x.input, '{}'::jsonb), x.idempotency_key
-          FROM j, jsonb_to_recordset(${JSON.stringify(callRows)}::jsonb)
-            AS x(call_id text, position int, name text, input jsonb, idempotency_key text))`,
-      ],
-      events: [
-        {
-          type: 'step',
-          data: {
-            index: step.index,
-            text: step.text,
-            stop_reason: step.stopReason,
-            model: step.model,
-            usage: { input_tokens: u.inputTokens, output_tokens: u.outputTokens },
-            cost_usd: step.costUsd,
-            tool_calls: calls.map((c) => ({ call_id: c.callId, name: c.name, input: c.input })),
-          },
-        },
-      ],
-      flush,
-    });
+    await this.fenced(lease, { ...stepWrite(step, calls), flush });
   }
 
   async markToolRunning(lease: Lease, callId: string, attempt: number, flush: ToolOutcome[]): Promise<void> {
@@ -197,26 +185,33 @@ export class PostgresCheckpointStore implements CheckpointStore {
     await this.fenced(lease, { flush: [outcome] });
   }
 
-  async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[]): Promise<void> {
+  async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[], finalStep?: RecordedStep): Promise<void> {
     const terminal = end.status !== 'waiting_approval';
-    const write: FencedWrite = {
-      set: Prisma.sql`status = ${end.status}, lease_owner = NULL,
+    const step = finalStep ? stepWrite(finalStep, []) : undefined;
+    const endSet = Prisma.sql`status = ${end.status}, lease_owner = NULL,
         result = ${end.status === 'succeeded' ? end.result : null},
         error = ${end.status === 'failed' ? JSON.stringify(end.error) : null}::jsonb,
-        finished_at = ${terminal ? Prisma.sql`now()` : Prisma.sql`NULL`}`,
+        finished_at = ${terminal ? Prisma.sql`now()` : Prisma.sql`NULL`}`;
+    const write: FencedWrite = {
+      set: step ? Prisma.sql`${step.set}, ${endSet}` : endSet,
+      with: step?.with ?? [],
+      events: step?.events ?? [],
       statusEvent: true,
       webhook: webhookEventFor(end.status),
       flush,
-      allowCancelled: true,
+      // A final step is a model response like any other: not recorded once a cancel was requested.
+      allowCancelled: step === undefined,
     };
     if (end.status === 'waiting_approval') {
       write.with = [
+        ...(write.with ?? []),
         Prisma.sql`a AS (
           UPDATE tool_call SET status = 'pending', approval = 'pending', approval_reason = ${end.reason},
                  approval_expires_at = ${end.expiresAt}
           FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${end.callId})`,
       ];
       write.events = [
+        ...(write.events ?? []),
         { type: 'approval', data: { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt } },
       ];
     }
@@ -224,9 +219,9 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async release(lease: Lease): Promise<void> {
-    await this.prisma.$executeRaw`
+    await this.sql.rows(Prisma.sql`
       UPDATE job SET lease_owner = NULL, lease_epoch = lease_epoch + 1, updated_at = now()
-      WHERE id = ${lease.jobId}::uuid AND lease_epoch = ${lease.epoch}`;
+      WHERE id = ${lease.jobId}::uuid AND lease_epoch = ${lease.epoch}`);
   }
 
   /** A write that only applies while the lease holds (and, unless allowed, no cancel was requested). */
@@ -257,7 +252,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     const fence = w.allowCancelled
       ? Prisma.sql`job.lease_epoch = ${lease.epoch}`
       : Prisma.sql`job.lease_epoch = ${lease.epoch} AND job.cancel_requested_at IS NULL`;
-    const result = await writeJob(this.prisma, lease.jobId, {
+    const result = await writeJob(this.sql, lease.jobId, {
       ...w,
       where: fence,
       with: withFlush,
@@ -270,8 +265,8 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   private async whyRefused(lease: Lease): Promise<Error> {
-    const rows = await this.prisma.$queryRaw<{ lease_epoch: number; cancel_requested_at: Date | null }[]>`
-      SELECT lease_epoch, cancel_requested_at FROM job WHERE id = ${lease.jobId}::uuid`;
+    const rows = await this.sql.rows<{ lease_epoch: number; cancel_requested_at: Date | null }>(Prisma.sql`
+      SELECT lease_epoch, cancel_requested_at FROM job WHERE id = ${lease.jobId}::uuid`);
     const row = rows[0];
     if (row && row.lease_epoch === lease.epoch && row.cancel_requested_at)
       return new CancelledError(lease.jobId);
@@ -279,17 +274,17 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   private loadSteps(jobId: string) {
-    return this.prisma.$queryRaw<StepRow[]>`
+    return this.sql.rows<StepRow>(Prisma.sql`
       SELECT index, text, stop_reason, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
              cost_usd::float8 AS cost_usd, provider_data
-      FROM step WHERE job_id = ${jobId}::uuid ORDER BY index`;
+      FROM step WHERE job_id = ${jobId}::uuid ORDER BY index`);
   }
 
   private async loadCalls(jobId: string): Promise<RecordedToolCall[]> {
-    const rows = await this.prisma.$queryRaw<CallRow[]>`
+    const rows = await this.sql.rows<CallRow>(Prisma.sql`
       SELECT call_id, step_index, position, name, input, status, result, idempotency_key, attempts, approval,
              approval_reason
-      FROM tool_call WHERE job_id = ${jobId}::uuid ORDER BY step_index, position`;
+      FROM tool_call WHERE job_id = ${jobId}::uuid ORDER BY step_index, position`);
     return rows.map((r) => ({
       callId: r.call_id,
       stepIndex: r.step_index,
@@ -307,6 +302,69 @@ export class PostgresCheckpointStore implements CheckpointStore {
 }
 
 type FencedWrite = Omit<JobWrite, 'where'> & { flush?: ToolOutcome[]; allowCancelled?: boolean };
+
+/** The parts of a write that record a step: its row, its new tool calls, the job's counters, its event. */
+function stepWrite(
+  step: RecordedStep,
+  calls: NewToolCall[],
+): Required<Pick<JobWrite, 'set' | 'with' | 'events'>> {
+  const u = step.usage;
+  const callRows = calls.map((c) => ({
+    call_id: c.callId,
+    position: c.position,
+    name: c.name,
+    input: c.input,
+    idempotency_key: c.idempotencyKey,
+  }));
+  const withCalls =
+    calls.length === 0
+      ? []
+      : [
+          Prisma.sql`c AS (
+          INSERT INTO tool_call (job_id, call_id, step_index, position, name, input, idempotency_key)
+          SELECT j.id, x.call_id, ${step.index}, x.position, x.name, coalesce(x.input, '{}'::jsonb), x.idempotency_key
+          FROM j, jsonb_to_recordset(${JSON.stringify(callRows)}::jsonb)
+            AS x(call_id text, position int, name text, input jsonb, idempotency_key text))`,
+        ];
+  return {
+    set: Prisma.sql`steps_used = job.steps_used + 1,
+        input_tokens = job.input_tokens + ${u.inputTokens}, output_tokens = job.output_tokens + ${u.outputTokens},
+        cache_read_tokens = job.cache_read_tokens + ${u.cacheReadTokens},
+        cache_write_tokens = job.cache_write_tokens + ${u.cacheWriteTokens},
+        cost_usd = job.cost_usd + ${step.costUsd}`,
+    with: [
+      Prisma.sql`s AS (
+          INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
+                            cache_read_tokens, cache_write_tokens, cost_usd, provider_data)
+          SELECT j.id, ${step.index}, ${step.text}, ${step.stopReason}, ${step.model}, ${u.inputTokens},
+                 ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd},
+                 ${step.providerData === undefined ? null : JSON.stringify(step.providerData)}::jsonb FROM j)`,
+      ...withCalls,
+    ],
+    events: [
+      {
+        type: 'step',
+        data: {
+          index: step.index,
+          text: step.text,
+          stop_reason: step.stopReason,
+          model: step.model,
+          usage: { input_tokens: u.inputTokens, output_tokens: u.outputTokens },
+          cost_usd: step.costUsd,
+          tool_calls: calls.map((c) => ({ call_id: c.callId, name: c.name, input: c.input })),
+        },
+      },
+    ],
+  };
+}
+
+/** The claim statement's row: what stood in the way (prev_*, waiting_*), or the claimed job (the rest). */
+type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {
+  prev_status: JobStatus;
+  prev_owner: string | null;
+  waiting_id: string | null;
+  waiting_status: string | null;
+};
 
 const outcomeEvent = (o: ToolOutcome) => ({
   call_id: o.callId,

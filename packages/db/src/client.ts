@@ -1,34 +1,43 @@
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { connectionString } from './connection-string.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { type SqlClient, sqlClient } from './sql.ts';
 
 export type Prisma = InstanceType<typeof PrismaClient>;
 
+/** A process's database access: Prisma for most queries, raw pg (same pool) for the hot path (sql.ts). */
 export interface Db {
   prisma: Prisma;
+  sql: SqlClient;
   close(): Promise<void>;
 }
 
-/**
- * Named prepared statements: Postgres parses and plans each distinct statement once per connection instead
- * of on every call (the checkpoint writes are long CTEs; planning was ~40 % of their time). The name is a
- * hash of the SQL text and its argument types, so every variant of a composed statement gets its own.
- */
-const statementName = (q: { sql: string; argTypes: unknown[] }): string =>
+/** Prisma's prepared statements are named the same way as ours (sql.ts), with its argument types mixed in. */
+const prismaStatementName = (q: { sql: string; argTypes: unknown[] }): string =>
   `aq_${createHash('sha1').update(q.sql).update(JSON.stringify(q.argTypes)).digest('hex').slice(0, 24)}`;
 
-/** One Prisma client (through the mandatory pg driver adapter) for a process. */
+/** One pg pool for a process, shared by Prisma (through its mandatory pg driver adapter) and raw SQL. */
 export function createDb(databaseUrl: string, options: { maxConnections?: number } = {}): Db {
-  const adapter = new PrismaPg(
-    {
-      connectionString: connectionString(databaseUrl),
-      max: options.maxConnections ?? 10,
-      // pg-pool's default (10 s) reopens the whole pool after every short lull.
-      idleTimeoutMillis: 60_000,
-    },
-    { statementNameGenerator: statementName },
-  );
+  const pool = new pg.Pool({
+    connectionString: connectionString(databaseUrl),
+    max: options.maxConnections ?? 10,
+    // pg-pool's default (10 s) reopens the whole pool after every short lull.
+    idleTimeoutMillis: 60_000,
+  });
+  // An idle connection that breaks (Postgres restarted) is dropped by the pool; the next query reconnects
+  // or reports the failure. Without a listener the 'error' event would crash the process.
+  pool.on('error', () => {});
+  const adapter = new PrismaPg(pool, { statementNameGenerator: prismaStatementName });
   const prisma = new PrismaClient({ adapter });
-  return { prisma, close: () => prisma.$disconnect() };
+  let closed: Promise<void> | undefined;
+  return {
+    prisma,
+    sql: sqlClient(pool),
+    close: () => {
+      closed ??= prisma.$disconnect().finally(() => pool.end());
+      return closed;
+    },
+  };
 }

@@ -19,4 +19,5 @@ export {
 } from './jobs-repo.ts';
 export { ensureDatabase, listMigrations, MIGRATIONS_DIR, MigrationError, migrate } from './migrate.ts';
 export { type NewSchedule, type ScheduleRow, SchedulesRepo, type ScheduleTiming } from './schedules-repo.ts';
+export { type SqlClient, sqlClient } from './sql.ts';
 export { type ApiKeyRow, type TenantLimits, type TenantRow, TenantsRepo } from './tenants-repo.ts';

@@ -4,8 +4,8 @@
 // row, all in one statement: one round trip, one commit, nothing half-written.
 
 import type { WebhookEventType } from '@agentq/webhooks/receiver';
-import type { Prisma as Client } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
+import type { SqlClient } from './sql.ts';
 
 export interface JobEventInput {
   type: string;
@@ -33,7 +33,7 @@ export interface JobWriteResult {
   deliveryIds: string[];
 }
 
-export async function writeJob(prisma: Client, jobId: string, w: JobWrite): Promise<JobWriteResult> {
+export async function writeJob(sql: SqlClient, jobId: string, w: JobWrite): Promise<JobWriteResult> {
   const events = w.events ?? [];
   const eventCount = events.length + (w.statusEvent ? 1 : 0);
   const set = w.set ? Prisma.sql`, ${w.set}` : Prisma.empty;
@@ -52,7 +52,7 @@ export async function writeJob(prisma: Client, jobId: string, w: JobWrite): Prom
         RETURNING id)`
     : Prisma.sql`, ob AS (SELECT NULL::uuid AS id WHERE false)`;
 
-  const rows = await prisma.$queryRaw<{ matched: boolean; delivery_ids: string[] | null }[]>`
+  const rows = await sql.rows<{ matched: boolean; delivery_ids: string[] | null }>(Prisma.sql`
     WITH j AS (
       UPDATE job SET event_seq = event_seq + ${eventCount}, updated_at = now() ${set}
       WHERE job.id = ${jobId}::uuid AND ${w.where}
@@ -64,7 +64,7 @@ export async function writeJob(prisma: Client, jobId: string, w: JobWrite): Prom
       FROM j, jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS e(value, ord)
       ${statusEvent}
     ) ${outbox}
-    SELECT EXISTS (SELECT 1 FROM j) AS matched, (SELECT array_agg(id::text) FROM ob) AS delivery_ids`;
+    SELECT EXISTS (SELECT 1 FROM j) AS matched, (SELECT array_agg(id::text) FROM ob) AS delivery_ids`);
   const row = rows[0];
   return { matched: row?.matched === true, deliveryIds: row?.delivery_ids ?? [] };
 }

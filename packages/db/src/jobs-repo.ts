@@ -2,7 +2,7 @@
 // Status objects come from the SQL function agentq_status_json so API answers, events and webhook bodies
 // are one shape.
 import { randomUUID } from 'node:crypto';
-import type { Prisma as Client } from './client.ts';
+import type { Db } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { writeJob } from './job-write.ts';
 
@@ -52,7 +52,13 @@ export type CreateJobResult =
   | { kind: 'conflict'; job: StatusObject };
 
 export class JobsRepo {
-  constructor(private readonly prisma: Client) {}
+  private readonly prisma: Db['prisma'];
+  private readonly sql: Db['sql'];
+
+  constructor(db: Pick<Db, 'prisma' | 'sql'>) {
+    this.prisma = db.prisma;
+    this.sql = db.sql;
+  }
 
   async ensureTenant(id: string, name = id): Promise<void> {
     await this.prisma
@@ -61,7 +67,7 @@ export class JobsRepo {
 
   async create(input: NewJob): Promise<CreateJobResult> {
     const id = randomUUID();
-    const rows = await this.prisma.$queryRaw<{ status: StatusObject }[]>`
+    const rows = await this.sql.rows<{ status: StatusObject }>(Prisma.sql`
       WITH ins AS (
         INSERT INTO job (id, tenant_id, idempotency_key, user_id, session_id, schedule_id, task, model, config,
                          metadata, webhook_url, event_seq)
@@ -74,7 +80,7 @@ export class JobsRepo {
       ),
       ev AS (INSERT INTO job_event (job_id, seq, type, data)
              SELECT ins.id, 1, 'status', agentq_status_json(ROW(ins.*)::job) FROM ins)
-      SELECT agentq_status_json(ROW(ins.*)::job) AS status FROM ins`;
+      SELECT agentq_status_json(ROW(ins.*)::job) AS status FROM ins`);
     if (rows[0]) return { kind: 'created', job: rows[0].status };
     const existing = await this.prisma.$queryRaw<{ status: StatusObject; same: boolean }[]>`
       SELECT agentq_status_json(j) AS status, (j.task = ${input.task} AND j.model = ${input.model}) AS same
@@ -126,7 +132,7 @@ export class JobsRepo {
     jobId: string,
   ): Promise<{ job: StatusObject; immediate: boolean; deliveryIds: string[] } | undefined> {
     if (!isUuid(jobId)) return undefined;
-    const now = await writeJob(this.prisma, jobId, {
+    const now = await writeJob(this.sql, jobId, {
       where: Prisma.sql`job.tenant_id = ${tenantId} AND job.status IN ('queued', 'waiting_approval')`,
       set: Prisma.sql`status = 'cancelled', cancel_requested_at = now(), finished_at = now(), lease_owner = NULL,
                       lease_epoch = job.lease_epoch + 1`,
@@ -155,7 +161,7 @@ export class JobsRepo {
     if (!isUuid(jobId)) return { kind: 'not_found' };
     const approval = decision.approve ? 'approved' : 'rejected';
     const input = decision.input === undefined ? null : JSON.stringify(decision.input);
-    const write = await writeJob(this.prisma, jobId, {
+    const write = await writeJob(this.sql, jobId, {
       where: Prisma.sql`job.tenant_id = ${tenantId} AND job.status = 'waiting_approval' AND EXISTS (
         SELECT 1 FROM tool_call c WHERE c.job_id = job.id AND c.call_id = ${callId} AND c.approval = 'pending')`,
       set: Prisma.sql`status = 'queued'`,
@@ -192,7 +198,7 @@ export class JobsRepo {
       WHERE c.approval = 'pending' AND c.approval_expires_at < now() AND j.status = 'waiting_approval' LIMIT 1000`;
     const expired: ActiveJob[] = [];
     for (const { job_id, call_id } of due) {
-      const write = await writeJob(this.prisma, job_id, {
+      const write = await writeJob(this.sql, job_id, {
         where: Prisma.sql`job.status = 'waiting_approval'`,
         set: Prisma.sql`status = 'queued'`,
         with: [
@@ -264,12 +270,6 @@ export class JobsRepo {
       events: rows.filter((r) => r.seq !== null).map(({ terminal: _, ...e }) => e),
       terminal: first.terminal,
     };
-  }
-
-  async leaseOwner(jobId: string): Promise<string | undefined> {
-    const rows = await this.prisma.$queryRaw<{ lease_owner: string | null }[]>`
-      SELECT lease_owner FROM job WHERE id = ${jobId}::uuid`;
-    return rows[0]?.lease_owner ?? undefined;
   }
 
   /** Jobs Postgres says should be in the queue (queued or running), for the reconciler. */

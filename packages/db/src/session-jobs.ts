@@ -1,6 +1,6 @@
-// What the worker asks Postgres about a job's session before running it: whose turn it is (jobs of one
-// session run one at a time, oldest first) and which finished jobs' turns are not in the session log yet
-// (a worker that died between a job's final checkpoint and its session append).
+// What the worker asks Postgres about a job's session: which finished jobs' turns are not in the session log
+// yet (a worker that died between a job's final checkpoint and its session append). Whose turn it is (jobs
+// of one session run one at a time, oldest first) is decided by the claim (checkpoint-store.ts).
 import type { Prisma as Client } from './client.ts';
 
 export interface SessionJobInfo {
@@ -10,8 +10,6 @@ export interface SessionJobInfo {
   status: string;
   task: string;
   result: string | undefined;
-  /** The oldest earlier job of the same session that has not ended yet (it goes first), if any. */
-  waitingFor: { id: string; status: string } | undefined;
 }
 
 export interface UnrecordedJob {
@@ -19,9 +17,6 @@ export interface UnrecordedJob {
   task: string;
   result: string;
 }
-
-/** The states in which a job is still to run (or is running, or waits for a human). */
-const UNFINISHED = ['queued', 'running', 'waiting_approval'];
 
 export class SessionJobs {
   constructor(private readonly prisma: Client) {}
@@ -36,20 +31,9 @@ export class SessionJobs {
         status: string;
         task: string;
         result: string | null;
-        waiting_id: string | null;
-        waiting_status: string | null;
       }[]
     >`
-      SELECT j.tenant_id, j.user_id, j.session_id, j.status, j.task, j.result,
-             w.id::text AS waiting_id, w.status AS waiting_status
-      FROM job j
-      LEFT JOIN LATERAL (
-        SELECT e.id, e.status FROM job e
-        WHERE j.session_id IS NOT NULL AND e.tenant_id = j.tenant_id AND e.session_id = j.session_id
-          AND e.status = ANY(${UNFINISHED}::text[])
-          AND (e.created_at, e.id) < (j.created_at, j.id)
-        ORDER BY e.created_at, e.id LIMIT 1
-      ) w ON true
+      SELECT j.tenant_id, j.user_id, j.session_id, j.status, j.task, j.result FROM job j
       WHERE j.id = ${jobId}::uuid`;
     const r = rows[0];
     if (!r) return undefined;
@@ -60,7 +44,6 @@ export class SessionJobs {
       status: r.status,
       task: r.task,
       result: r.result ?? undefined,
-      waitingFor: r.waiting_id ? { id: r.waiting_id, status: r.waiting_status ?? 'unknown' } : undefined,
     };
   }
 

@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 it('is recorded with the step and comes back on the next claim', async () => {
-  const jobs = new JobsRepo(db.prisma);
+  const jobs = new JobsRepo(db);
   await jobs.ensureTenant('t');
   const created = await jobs.create({
     tenantId: 't',
@@ -19,7 +19,7 @@ it('is recorded with the step and comes back on the next claim', async () => {
     model: 'claude-x',
     config: { max_steps: 5 },
   });
-  const store = new PostgresCheckpointStore(db.prisma);
+  const store = new PostgresCheckpointStore(db.sql);
   const first = await store.claim(created.job.job_id, 'w1', 60_000);
   if (first.kind !== 'claimed') throw new Error('not claimed');
   const providerData = {
@@ -47,7 +47,7 @@ it('is recorded with the step and comes back on the next claim', async () => {
     [],
     [],
   );
-  const again = await store.claim(created.job.job_id, 'w2', 60_000);
+  const again = await store.claim(created.job.job_id, 'w2', 60_000, { takeoverFrom: first.lease.owner });
   if (again.kind !== 'claimed') throw new Error('not claimed');
   expect(again.state.steps[0]?.providerData).toEqual(providerData);
   expect(again.state.steps[1]).not.toHaveProperty('providerData');

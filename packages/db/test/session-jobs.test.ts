@@ -1,5 +1,7 @@
-// SessionJobs: whose turn it is in a session, and which succeeded jobs still owe their session turn.
+// Sessions in Postgres: whose turn it is (decided by the claim), and which succeeded jobs still owe their
+// session turn (SessionJobs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresCheckpointStore } from '../src/checkpoint-store.ts';
 import { JobsRepo } from '../src/jobs-repo.ts';
 import { PostgresSessionLog, SessionJobs } from '../src/memory-repo.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -8,12 +10,14 @@ describe('session jobs', () => {
   let db: TestDatabase;
   let jobs: JobsRepo;
   let sessions: SessionJobs;
+  let store: PostgresCheckpointStore;
   let n = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase('session_jobs');
-    jobs = new JobsRepo(db.prisma);
+    jobs = new JobsRepo(db);
     sessions = new SessionJobs(db.prisma);
+    store = new PostgresCheckpointStore(db.sql);
     await jobs.ensureTenant('t1');
     await jobs.ensureTenant('t2');
   });
@@ -37,36 +41,52 @@ describe('session jobs', () => {
   const set = (id: string, status: string, result: string | null = null) =>
     db.prisma.$executeRaw`UPDATE job SET status = ${status}, result = ${result} WHERE id = ${id}::uuid`;
 
+  /** What a claim says about the job's turn: 'claimed', or the earlier job it waits for. */
+  const turn = async (id: string) => {
+    const claim = await store.claim(id, `w-${id}`, 60_000);
+    if (claim.kind === 'claimed') {
+      await store.release(claim.lease);
+      return 'claimed';
+    }
+    return claim.kind === 'waiting' ? { id: claim.forJobId, status: claim.forStatus } : claim.kind;
+  };
+
   it('a job waits for the oldest unfinished earlier job of its session, and only of its session', async () => {
     const first = await create('one', 's1');
     const second = await create('two', 's1');
     const third = await create('three', 's1');
-    await create('elsewhere', 's2');
-    await create('other tenant', 's1', 't2');
+    const elsewhere = await create('elsewhere', 's2');
+    const otherTenant = await create('other tenant', 's1', 't2');
 
+    expect(await turn(third)).toEqual({ id: first, status: 'queued' });
+    expect(await turn(second)).toEqual({ id: first, status: 'queued' });
+    expect(await turn(elsewhere)).toBe('claimed');
+    expect(await turn(otherTenant)).toBe('claimed');
+    expect(await turn(first)).toBe('claimed'); // now running (released, not ended): still first in line
+    expect(await turn(third)).toEqual({ id: first, status: 'running' });
+
+    await set(first, 'waiting_approval');
+    expect(await turn(second)).toEqual({ id: first, status: 'waiting_approval' });
+    await set(first, 'succeeded', 'done');
+    expect(await turn(third)).toEqual({ id: second, status: 'queued' });
+    expect(await turn(second)).toBe('claimed');
+    await set(second, 'cancelled');
+    expect(await turn(third)).toBe('claimed');
     expect(await sessions.info(first)).toMatchObject({
       tenantId: 't1',
       userId: 'u1',
       sessionId: 's1',
-      status: 'queued',
+      status: 'succeeded',
       task: 'one',
-      waitingFor: undefined,
+      result: 'done',
     });
-    expect((await sessions.info(third))?.waitingFor).toEqual({ id: first, status: 'queued' });
-
-    await set(first, 'waiting_approval');
-    expect((await sessions.info(second))?.waitingFor).toEqual({ id: first, status: 'waiting_approval' });
-    await set(first, 'succeeded', 'done');
-    expect((await sessions.info(second))?.waitingFor).toBeUndefined();
-    expect((await sessions.info(third))?.waitingFor).toEqual({ id: second, status: 'queued' });
-    await set(second, 'cancelled');
-    expect((await sessions.info(third))?.waitingFor).toBeUndefined();
   });
 
   it('a job without a session waits for nobody; an unknown job is undefined', async () => {
     const loose = await create('no session');
     await create('no session either');
-    expect(await sessions.info(loose)).toMatchObject({ sessionId: undefined, waitingFor: undefined });
+    expect(await turn(loose)).toBe('claimed');
+    expect(await sessions.info(loose)).toMatchObject({ sessionId: undefined });
     expect(await sessions.info('00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 
