@@ -1,7 +1,8 @@
-// Wakes long-polls and event streams when a job changes. Workers publish the job id on a Redis channel
-// after each write; the message is only a hint — the waiter re-reads Postgres — and a slow fallback poll
-// covers a missed message (e.g. while Redis restarts). One subscription per API process, any number of waiters.
-import { channels } from '@agentq/queue';
+// Wakes long-polls and event streams when a job changes. Workers publish the ids of changed jobs on a Redis
+// channel after their writes (batched, see jobChangedPublisher); the message is only a hint — the waiter
+// re-reads Postgres — and a slow fallback poll covers a missed message (e.g. while Redis restarts). One
+// subscription per API process, any number of waiters.
+import { channels, jobChangedIds } from '@agentq/queue';
 import type { Redis } from 'ioredis';
 
 const FALLBACK_POLL_MS = 2_000;
@@ -18,10 +19,12 @@ export class JobWatcher {
   /** Subscribes now (createApi calls it), so no change published before the first waiter is missed. */
   start(): Promise<unknown> {
     this.started ??= (async () => {
-      this.subscriber.on('message', (channel: string, jobId: string) => {
-        if (channel !== channels.jobChanged(this.prefix)) return;
-        const set = this.waiters.get(jobId);
-        if (set) for (const wake of [...set]) wake();
+      this.subscriber.on('message', (channel: string, message: string) => {
+        if (channel !== channels.jobChanged(this.prefix) || this.waiters.size === 0) return;
+        for (const jobId of jobChangedIds(message)) {
+          const set = this.waiters.get(jobId);
+          if (set) for (const wake of [...set]) wake();
+        }
       });
       await this.subscriber.subscribe(channels.jobChanged(this.prefix));
     })();

@@ -8,7 +8,7 @@ import {
   SchedulesRepo,
   TenantsRepo,
 } from '@agentq/db';
-import { channels, createRedis, jobKinds, Queues } from '@agentq/queue';
+import { createRedis, jobChangedPublisher, jobKinds, Queues } from '@agentq/queue';
 import type { Runtime } from './run-processor.ts';
 import { createScheduleProcessor, reconcileSchedules } from './schedules.ts';
 import { TenantGate } from './tenant-gate.ts';
@@ -42,7 +42,7 @@ export async function startWorkerProcess(opts: {
   const hints = createRedis(config.REDIS_URL, { name: 'agentq-worker-hints' });
   const store = new PostgresCheckpointStore(db.sql, {
     onDeliveries: enqueueDeliveries,
-    onWrite: (jobId) => void hints.publish(channels.jobChanged(config.QUEUE_PREFIX), jobId).catch(() => {}),
+    onWrite: jobChangedPublisher(hints, config.QUEUE_PREFIX),
   });
   const requeueOverdueDeliveries = async () => {
     const queue = queues.queue('webhookDelivery');

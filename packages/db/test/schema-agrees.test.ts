@@ -520,7 +520,7 @@ describe('the schema parser', () => {
       ],
       [
         { column: 'status', desc: false },
-        { column: 'updated_at', desc: false },
+        { column: 'created_at', desc: false },
       ],
       [
         { column: 'tenant_id', desc: false },
@@ -560,7 +560,7 @@ describe('prisma/schema.prisma and prisma/migrations', () => {
         ALTER TABLE tenant ADD COLUMN extra TEXT;
         ALTER TABLE schedule DROP COLUMN cron;
         CREATE TABLE stray (id INTEGER);
-        DROP INDEX job_status_updated_at_idx;
+        DROP INDEX job_status_created_at_idx;
         DROP INDEX job_tenant_id_created_at_idx;
         CREATE INDEX job_tenant_id_created_at_idx ON job (tenant_id, created_at);
         DROP INDEX api_key_key_hash_key;
@@ -581,7 +581,7 @@ describe('prisma/schema.prisma and prisma/migrations', () => {
           'model Job (table "job"): column "task" (field task) allows NULL in SQL, but the schema says required',
           `model Job (table "job"): column "status" (field status) has default none in SQL, but the schema says 'queued'::text`,
           'model Job (table "job"): index (tenant_id, created_at DESC) is declared in the schema but missing in SQL',
-          'model Job (table "job"): index (status, updated_at) is declared in the schema but missing in SQL',
+          'model Job (table "job"): index (status, created_at) is declared in the schema but missing in SQL',
           'model Job (table "job"): index (tenant_id, created_at) "job_tenant_id_created_at_idx" exists in SQL but not in the schema',
           'model ApiKey (table "api_key"): unique index (key_hash) is declared in the schema but missing in SQL',
           'model ApiKey (table "api_key"): index (key_hash) "api_key_key_hash_key" exists in SQL but not in the schema',

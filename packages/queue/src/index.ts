@@ -6,7 +6,7 @@ export {
   parsePayload,
   QUEUE_NAMES,
 } from './catalog.ts';
-export { channels } from './channels.ts';
+export { channels, jobChangedIds, jobChangedPublisher } from './channels.ts';
 export { createRedis } from './connection.ts';
 export { Queues } from './queues.ts';
 export { type RunConfig, runConfigSchema, scriptSchema } from './run-config.ts';
