@@ -612,8 +612,8 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
     const perTool = (v: Measured) => (v.commits.perJob - baseline.commits.perJob) / (v.steps - 1);
     out.push(
       wrap(
-        `commits per job = fixed ${fmt.num(baseline.commits.perJob - 1)} (1-step jobs minus their step: API submit, ` +
-          `pre-claim reads, claim, finish) + 1 per step + per tool call ${fmt.num(perTool(main) - 1)} (safe) / ` +
+        `commits per job = fixed ${fmt.num(baseline.commits.perJob - 1)} (1-step jobs minus their step: API submit ` +
+          `and claim; the last step is written with the job's end) + 1 per step + per tool call ${fmt.num(perTool(main) - 1)} (safe) / ` +
           `${fmt.num(perTool(keyed) - 1)} (retry_with_key). Every statement is its own transaction, reads ` +
           "included; connection startups and the bench's own queries are subtracted.",
         106,
