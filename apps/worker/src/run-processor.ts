@@ -105,8 +105,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       throw error;
     });
     let session: SessionEntry | undefined;
-    // Leaves the session, gives back the tenant's running slot, and forgets the run.
-    const leaveSession = async () => {
+    // Lets go of the job in this process: leaves its session, gives back the tenant's slot, forgets the run.
+    const letGo = async () => {
       deps.running.delete(jobId);
       if (session && 'leave' in session) await session.leave();
       await slot?.release();
@@ -124,14 +124,14 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         if ('waitMs' in session) await store.release(claim.lease);
       }
     } catch (error) {
-      await leaveSession();
+      await letGo();
       throw error;
     }
     if (session && 'waitMs' in session) {
-      await leaveSession();
+      await letGo();
       return lookAgainLater(session.waitMs, { reason: session.reason });
     }
-    if (claim.kind !== 'claimed') await leaveSession();
+    if (claim.kind !== 'claimed') await letGo();
     switch (claim.kind) {
       case 'held':
         // Liveness gate: a live worker is running it (a lost Redis, a stall false positive). Taking it over
@@ -201,7 +201,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       return await handleError(error);
     } finally {
       clearTimeout(deadline);
-      await leaveSession();
+      await letGo();
     }
 
     async function handleError(error: unknown): Promise<{ status: string }> {

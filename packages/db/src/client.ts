@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { connectionString } from './connection-string.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { type SqlClient, sqlClient } from './sql.ts';
+import { type SqlClient, sqlClient, statementName } from './sql.ts';
 
 export type Prisma = InstanceType<typeof PrismaClient>;
 
@@ -14,9 +13,9 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/** Prisma's prepared statements are named the same way as ours (sql.ts), with its argument types mixed in. */
+/** Prisma's prepared statements are named like ours (sql.ts), with its argument types mixed in. */
 const prismaStatementName = (q: { sql: string; argTypes: unknown[] }): string =>
-  `aq_${createHash('sha1').update(q.sql).update(JSON.stringify(q.argTypes)).digest('hex').slice(0, 24)}`;
+  statementName(q.sql, JSON.stringify(q.argTypes));
 
 /** One pg pool for a process, shared by Prisma (through its mandatory pg driver adapter) and raw SQL. */
 export function createDb(databaseUrl: string, options: { maxConnections?: number } = {}): Db {
