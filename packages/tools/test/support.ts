@@ -1,8 +1,5 @@
-// Shared test helpers: a ToolContext, and a local HTTP server that records what reached it.
-import { once } from 'node:events';
-import http from 'node:http';
+// Shared test helpers: a ToolContext, and a local HTTP server that records what reached it (test-support).
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ToolContext } from '@agentq/agent';
 
@@ -17,44 +14,7 @@ export const ctx = (over: Partial<ToolContext> = {}): ToolContext => ({
   ...over,
 });
 
-export interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-export interface LocalServer {
-  origin: string;
-  port: number;
-  seen: Seen[];
-  close(): Promise<void>;
-}
-
-export async function localServer(
-  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
-): Promise<LocalServer> {
-  const seen: Seen[] = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    handler(req, res, body);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    seen,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
+export { type LocalServer, localServer, type Seen } from '../../../test-support/local-server.ts';
 
 const require = createRequire(import.meta.url);
 /** The entry script of an MCP server package installed as a devDependency (run with node, no npx). */

@@ -1,8 +1,6 @@
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalServer, localServer } from '../../../test-support/local-server.ts';
 import {
   assertPublicUrl,
   classifyAddress,
@@ -151,43 +149,13 @@ describe('assertPublicUrl', () => {
   });
 });
 
-// Local servers: `seen` records every request that actually arrived.
-interface TestServer {
-  url: string;
-  origin: string;
-  port: number;
-  seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void) {
-  const seen: TestServer['seen'] = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString();
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    handler(req, res, body);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
-  return {
-    url: `${origin}/`,
-    origin,
-    port,
-    seen,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  } satisfies TestServer;
-}
-
 describe('guardedFetch', () => {
-  let target: TestServer;
-  let redirector: TestServer;
-  let hanging: TestServer;
+  let target: LocalServer;
+  let redirector: LocalServer;
+  let hanging: LocalServer;
 
   beforeAll(async () => {
-    target = await serve((req, res, body) => {
+    target = await localServer((req, res, body) => {
       if (req.url === '/gzip') {
         res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' });
         res.end(gzipSync('unzipped text'));
@@ -198,13 +166,13 @@ describe('guardedFetch', () => {
         JSON.stringify({ path: req.url, method: req.method, body, auth: req.headers.authorization ?? null }),
       );
     });
-    redirector = await serve((req, res) => {
+    redirector = await localServer((req, res) => {
       const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to') ?? '/';
       const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 302);
       res.writeHead(status, { location: to });
       res.end();
     });
-    hanging = await serve(() => {
+    hanging = await localServer(() => {
       // never answers
     });
   });
@@ -214,7 +182,7 @@ describe('guardedFetch', () => {
 
   it('refuses a loopback destination before connecting to it', async () => {
     const before = target.seen.length;
-    await expect(guardedFetch(target.url, {}, { allowPrivate: false })).rejects.toBeInstanceOf(
+    await expect(guardedFetch(`${target.origin}/`, {}, { allowPrivate: false })).rejects.toBeInstanceOf(
       DestinationRefused,
     );
     expect(target.seen.length).toBe(before);
@@ -317,11 +285,11 @@ describe('guardedFetch', () => {
   });
 
   it('times out and honours an abort signal', async () => {
-    await expect(guardedFetch(hanging.url, {}, { allowPrivate: true, timeoutMs: 200 })).rejects.toThrow(
-      /timed out after 200 ms/,
-    );
+    await expect(
+      guardedFetch(`${hanging.origin}/`, {}, { allowPrivate: true, timeoutMs: 200 }),
+    ).rejects.toThrow(/timed out after 200 ms/);
     const controller = new AbortController();
-    const pending = guardedFetch(hanging.url, {}, { allowPrivate: true, signal: controller.signal });
+    const pending = guardedFetch(`${hanging.origin}/`, {}, { allowPrivate: true, signal: controller.signal });
     controller.abort(new Error('cancelled by test'));
     await expect(pending).rejects.toThrow();
   });
