@@ -17,6 +17,7 @@ import {
   type ToolOutcome,
   type ToolResult,
 } from '@agentq/agent';
+import { Batcher, type Settled } from './batcher.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { type JobEventInput, type JobWrite, webhookEventFor, writeJob } from './job-write.ts';
 import type { SqlClient } from './sql.ts';
@@ -34,6 +35,12 @@ export interface CheckpointStoreHooks {
 export class PostgresCheckpointStore implements CheckpointStore {
   private readonly onDeliveries: DeliveriesWritten;
   private readonly onWrite: (jobId: string) => void;
+  /** The writes a run makes once per step or tool call, group-committed across jobs (batcher.ts). */
+  private readonly hot = new Batcher<HotWrite, void>((writes) => this.writeHot(writes), {
+    maxBatch: 64,
+    maxInFlight: 2,
+    key: (w) => w.lease.jobId,
+  });
 
   constructor(
     private readonly sql: SqlClient,
@@ -166,28 +173,20 @@ export class PostgresCheckpointStore implements CheckpointStore {
     calls: NewToolCall[],
     flush: ToolOutcome[],
   ): Promise<void> {
-    await this.fenced(lease, { ...stepWrite(step, calls), flush });
+    await this.hot.add({ lease, step, calls, flush });
   }
 
   async markToolRunning(lease: Lease, callId: string, attempt: number, flush: ToolOutcome[]): Promise<void> {
-    await this.fenced(lease, {
-      with: [
-        Prisma.sql`r AS (
-          UPDATE tool_call SET status = 'running', attempts = ${attempt}, started_at = coalesce(tool_call.started_at, now())
-          FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${callId})`,
-      ],
-      events: [{ type: 'tool_call', data: { call_id: callId, status: 'running', attempt } }],
-      flush,
-    });
+    await this.hot.add({ lease, running: { callId, attempt }, flush });
   }
 
   async recordToolOutcome(lease: Lease, outcome: ToolOutcome): Promise<void> {
-    await this.fenced(lease, { flush: [outcome] });
+    await this.hot.add({ lease, flush: [outcome] });
   }
 
   async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[], finalStep?: RecordedStep): Promise<void> {
     const terminal = end.status !== 'waiting_approval';
-    const step = finalStep ? stepWrite(finalStep, []) : undefined;
+    const step = finalStep ? finalStepWrite(finalStep) : undefined;
     const endSet = Prisma.sql`status = ${end.status}, lease_owner = NULL,
         result = ${end.status === 'succeeded' ? end.result : null},
         error = ${end.status === 'failed' ? JSON.stringify(end.error) : null}::jsonb,
@@ -224,6 +223,91 @@ export class PostgresCheckpointStore implements CheckpointStore {
       WHERE id = ${lease.jobId}::uuid AND lease_epoch = ${lease.epoch}`);
   }
 
+  /**
+   * Records a batch of per-step writes of different jobs in one statement, each fenced by its own lease
+   * (and refused once a cancel was requested). If the statement fails, each write is retried alone so one
+   * bad write can't fail the others.
+   */
+  private async writeHot(writes: HotWrite[]): Promise<Settled<void>[]> {
+    let written: Set<string>;
+    try {
+      written = await this.writeHotStatement(writes);
+    } catch (error) {
+      if (writes.length === 1) return [{ ok: false, error }];
+      return Promise.all(writes.map(async (w) => (await this.writeHot([w]))[0]!));
+    }
+    return Promise.all(
+      writes.map(async (w): Promise<Settled<void>> => {
+        if (!written.has(w.lease.jobId)) return { ok: false, error: await this.whyRefused(w.lease) };
+        this.onWrite(w.lease.jobId);
+        return { ok: true, value: undefined };
+      }),
+    );
+  }
+
+  /** The statement behind writeHot; returns the ids of the jobs whose lease held. */
+  private async writeHotStatement(writes: HotWrite[]): Promise<Set<string>> {
+    // Sorted by job so that concurrent batches lock job rows in the same order.
+    const rows = [...writes].sort((a, b) => (a.lease.jobId < b.lease.jobId ? -1 : 1)).map(hotRow);
+    const updated = await this.sql.rows<{ id: string }>(Prisma.sql`
+      WITH w AS (
+        SELECT (x->>'job_id')::uuid AS job_id, (x->>'epoch')::int AS epoch, x->'step' AS step,
+               x->'calls' AS calls, x->'running' AS running, x->'flush' AS flush, x->'events' AS events
+        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS x
+      ),
+      j AS (
+        UPDATE job SET
+          event_seq = job.event_seq + jsonb_array_length(w.events),
+          updated_at = now(),
+          steps_used = job.steps_used + (w.step IS NOT NULL)::int,
+          input_tokens = job.input_tokens + coalesce((w.step->>'input_tokens')::bigint, 0),
+          output_tokens = job.output_tokens + coalesce((w.step->>'output_tokens')::bigint, 0),
+          cache_read_tokens = job.cache_read_tokens + coalesce((w.step->>'cache_read_tokens')::bigint, 0),
+          cache_write_tokens = job.cache_write_tokens + coalesce((w.step->>'cache_write_tokens')::bigint, 0),
+          cost_usd = job.cost_usd + coalesce((w.step->>'cost_usd')::numeric, 0),
+          tool_calls_used = job.tool_calls_used + jsonb_array_length(w.flush)
+        FROM w
+        WHERE job.id = w.job_id AND job.lease_epoch = w.epoch AND job.cancel_requested_at IS NULL
+        RETURNING job.id, job.event_seq, w.step, w.calls, w.running, w.flush, w.events
+      ),
+      s AS (
+        INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
+                          cache_read_tokens, cache_write_tokens, cost_usd, provider_data)
+        SELECT j.id, (j.step->>'index')::int, j.step->>'text', j.step->>'stop_reason', j.step->>'model',
+               (j.step->>'input_tokens')::int, (j.step->>'output_tokens')::int,
+               (j.step->>'cache_read_tokens')::int, (j.step->>'cache_write_tokens')::int,
+               (j.step->>'cost_usd')::numeric, j.step->'provider_data'
+        FROM j WHERE j.step IS NOT NULL
+      ),
+      c AS (
+        INSERT INTO tool_call (job_id, call_id, step_index, position, name, input, idempotency_key)
+        SELECT j.id, x.call_id, (j.step->>'index')::int, x.position, x.name, coalesce(x.input, '{}'::jsonb),
+               x.idempotency_key
+        FROM j, jsonb_to_recordset(j.calls)
+          AS x(call_id text, position int, name text, input jsonb, idempotency_key text)
+      ),
+      r AS (
+        UPDATE tool_call SET status = 'running', attempts = (j.running->>'attempt')::int,
+               started_at = coalesce(tool_call.started_at, now())
+        FROM j WHERE j.running IS NOT NULL AND tool_call.job_id = j.id
+          AND tool_call.call_id = j.running->>'call_id'
+      ),
+      o AS (
+        UPDATE tool_call SET status = x.status, result = x.result, attempts = x.attempts, error = x.error,
+               finished_at = now()
+        FROM j, jsonb_to_recordset(j.flush)
+          AS x(call_id text, status text, result jsonb, attempts int, error text)
+        WHERE tool_call.job_id = j.id AND tool_call.call_id = x.call_id
+      ),
+      ev AS (
+        INSERT INTO job_event (job_id, seq, type, data)
+        SELECT j.id, j.event_seq - jsonb_array_length(j.events) + e.ord::int, e.value->>'type', e.value->'data'
+        FROM j, jsonb_array_elements(j.events) WITH ORDINALITY AS e(value, ord)
+      )
+      SELECT j.id::text AS id FROM j`);
+    return new Set(updated.map((r) => r.id));
+  }
+
   /** A write that only applies while the lease holds (and, unless allowed, no cancel was requested). */
   private async fenced(lease: Lease, w: FencedWrite): Promise<void> {
     const flush = w.flush ?? [];
@@ -231,13 +315,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     const events: JobEventInput[] = [...(w.events ?? [])];
     let set = w.set;
     if (flush.length > 0) {
-      const rows = flush.map((o) => ({
-        call_id: o.callId,
-        status: o.status,
-        result: o.result,
-        attempts: o.attempts,
-        error: o.status === 'failed' ? o.result.content : null,
-      }));
+      const rows = flushRows(flush);
       withFlush.push(Prisma.sql`o AS (
         UPDATE tool_call SET status = x.status, result = x.result, attempts = x.attempts, error = x.error,
                finished_at = now()
@@ -301,31 +379,59 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 }
 
+/** A write made once per step or tool call: a step (with its new calls), a call marked running, outcomes. */
+interface HotWrite {
+  lease: Lease;
+  step?: RecordedStep;
+  calls?: NewToolCall[];
+  running?: { callId: string; attempt: number };
+  flush: ToolOutcome[];
+}
+
+/** A HotWrite as one element of the batch statement's jsonb array (absent parts are absent keys). */
+function hotRow(w: HotWrite) {
+  const calls = w.calls ?? [];
+  const events: JobEventInput[] = w.flush.map((o) => ({ type: 'tool_call', data: outcomeEvent(o) }));
+  if (w.step) events.push(stepEvent(w.step, calls));
+  if (w.running) {
+    events.push({
+      type: 'tool_call',
+      data: { call_id: w.running.callId, status: 'running', attempt: w.running.attempt },
+    });
+  }
+  return {
+    job_id: w.lease.jobId,
+    epoch: w.lease.epoch,
+    step: w.step && {
+      index: w.step.index,
+      text: w.step.text,
+      stop_reason: w.step.stopReason,
+      model: w.step.model,
+      input_tokens: w.step.usage.inputTokens,
+      output_tokens: w.step.usage.outputTokens,
+      cache_read_tokens: w.step.usage.cacheReadTokens,
+      cache_write_tokens: w.step.usage.cacheWriteTokens,
+      cost_usd: w.step.costUsd,
+      provider_data: w.step.providerData,
+    },
+    calls: calls.map((c) => ({
+      call_id: c.callId,
+      position: c.position,
+      name: c.name,
+      input: c.input,
+      idempotency_key: c.idempotencyKey,
+    })),
+    running: w.running && { call_id: w.running.callId, attempt: w.running.attempt },
+    flush: flushRows(w.flush),
+    events,
+  };
+}
+
 type FencedWrite = Omit<JobWrite, 'where'> & { flush?: ToolOutcome[]; allowCancelled?: boolean };
 
-/** The parts of a write that record a step: its row, its new tool calls, the job's counters, its event. */
-function stepWrite(
-  step: RecordedStep,
-  calls: NewToolCall[],
-): Required<Pick<JobWrite, 'set' | 'with' | 'events'>> {
+/** The parts of a write that record a final step (one without tool calls): its row, the job's counters, its event. */
+function finalStepWrite(step: RecordedStep): Required<Pick<JobWrite, 'set' | 'with' | 'events'>> {
   const u = step.usage;
-  const callRows = calls.map((c) => ({
-    call_id: c.callId,
-    position: c.position,
-    name: c.name,
-    input: c.input,
-    idempotency_key: c.idempotencyKey,
-  }));
-  const withCalls =
-    calls.length === 0
-      ? []
-      : [
-          Prisma.sql`c AS (
-          INSERT INTO tool_call (job_id, call_id, step_index, position, name, input, idempotency_key)
-          SELECT j.id, x.call_id, ${step.index}, x.position, x.name, coalesce(x.input, '{}'::jsonb), x.idempotency_key
-          FROM j, jsonb_to_recordset(${JSON.stringify(callRows)}::jsonb)
-            AS x(call_id text, position int, name text, input jsonb, idempotency_key text))`,
-        ];
   return {
     set: Prisma.sql`steps_used = job.steps_used + 1,
         input_tokens = job.input_tokens + ${u.inputTokens}, output_tokens = job.output_tokens + ${u.outputTokens},
@@ -339,24 +445,34 @@ function stepWrite(
           SELECT j.id, ${step.index}, ${step.text}, ${step.stopReason}, ${step.model}, ${u.inputTokens},
                  ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd},
                  ${step.providerData === undefined ? null : JSON.stringify(step.providerData)}::jsonb FROM j)`,
-      ...withCalls,
     ],
-    events: [
-      {
-        type: 'step',
-        data: {
-          index: step.index,
-          text: step.text,
-          stop_reason: step.stopReason,
-          model: step.model,
-          usage: { input_tokens: u.inputTokens, output_tokens: u.outputTokens },
-          cost_usd: step.costUsd,
-          tool_calls: calls.map((c) => ({ call_id: c.callId, name: c.name, input: c.input })),
-        },
-      },
-    ],
+    events: [stepEvent(step, [])],
   };
 }
+
+/** The durable `step` event: the model response as the event stream shows it. */
+const stepEvent = (step: RecordedStep, calls: NewToolCall[]): JobEventInput => ({
+  type: 'step',
+  data: {
+    index: step.index,
+    text: step.text,
+    stop_reason: step.stopReason,
+    model: step.model,
+    usage: { input_tokens: step.usage.inputTokens, output_tokens: step.usage.outputTokens },
+    cost_usd: step.costUsd,
+    tool_calls: calls.map((c) => ({ call_id: c.callId, name: c.name, input: c.input })),
+  },
+});
+
+/** Tool outcomes as rows for jsonb_to_recordset (call_id, status, result, attempts, error). */
+const flushRows = (flush: ToolOutcome[]) =>
+  flush.map((o) => ({
+    call_id: o.callId,
+    status: o.status,
+    result: o.result,
+    attempts: o.attempts,
+    error: o.status === 'failed' ? o.result.content : null,
+  }));
 
 /** The claim statement's row: what stood in the way (prev_*, waiting_*), or the claimed job (the rest). */
 type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {

@@ -1,7 +1,13 @@
 // PostgresCheckpointStore: the shared CheckpointStore contract on a real, freshly migrated database, plus
 // what only Postgres can promise (one commit per step write, a constant number of queries to load a job).
 import { randomUUID } from 'node:crypto';
-import { LeaseLostError, type RecordedStep, type ToolOutcome } from '@agentq/agent';
+import {
+  CancelledError,
+  type Lease,
+  LeaseLostError,
+  type RecordedStep,
+  type ToolOutcome,
+} from '@agentq/agent';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointStoreContract, type JobView } from '../../agent/test/checkpoint-store.contract.ts';
@@ -252,6 +258,99 @@ describe('PostgresCheckpointStore on Postgres', () => {
       cacheWriteTokens: 0,
     });
     expect(state.job.costUsd).toBeCloseTo(0.02, 8);
+  });
+
+  // Group commit: writes of different jobs that meet at the store go out as one statement (batcher.ts).
+  it('group-commits concurrent step writes of many jobs; each job still gets exactly its own rows', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => createJob(`group ${i}`)));
+    const leases = [];
+    for (const id of ids) leases.push((await claimed(id)).lease);
+    for (const [i, id] of ids.entries()) {
+      const s = toolStep(id, 0, [`${i}a`]);
+      await store.recordStep(leases[i]!, s.step, s.calls, []);
+    }
+
+    const { queries: sent } = await counting(() =>
+      Promise.all(
+        ids.map((id, i) => {
+          const s = toolStep(id, 1, [`${i}b`, `${i}c`]);
+          return store.recordStep(leases[i]!, s.step, s.calls, [ok(`${i}a`)]);
+        }),
+      ),
+    );
+    expect(sent.length, 'statements for 12 concurrent step writes').toBeLessThan(12);
+
+    const xmins = await db.prisma.$queryRaw<{ x: string }[]>`
+      SELECT DISTINCT xmin::text AS x FROM step WHERE index = 1 AND job_id = ANY(${ids}::uuid[])`;
+    expect(xmins.length, 'transactions that wrote the 12 steps').toBe(sent.length);
+
+    for (const [i, id] of ids.entries()) {
+      const view = await readJob(id);
+      expect(view.steps).toEqual([0, 1]);
+      expect(view.toolCallsUsed).toBe(1);
+      expect(view.inputTokens).toBe(20);
+      expect(view.calls.map((c) => `${c.callId}:${c.status}`)).toEqual([
+        `${i}a:succeeded`,
+        `${i}b:pending`,
+        `${i}c:pending`,
+      ]);
+      const events = await db.prisma.$queryRaw<{ seq: number; type: string; call: string | null }[]>`
+        SELECT seq, type, data->>'call_id' AS call FROM job_event WHERE job_id = ${id}::uuid ORDER BY seq`;
+      // queued, running, step 0, then the flushed outcome before step 1 — dense and in order.
+      expect(events.map((e) => `${e.seq}:${e.type}${e.call ? `:${e.call}` : ''}`)).toEqual([
+        '1:status',
+        '2:status',
+        '3:step',
+        `4:tool_call:${i}a`,
+        '5:step',
+      ]);
+    }
+  });
+
+  it('a write that lost its lease, was cancelled or is invalid fails alone; the rest of its batch commits', async () => {
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => createJob(`mixed ${i}`)));
+    const leases = new Map<string, Lease>();
+    for (const id of ids) leases.set(id, (await claimed(id)).lease);
+    const [stale, cancelled, duplicate, ...fine] = ids as [string, string, string, ...string[]];
+    await claimed(stale, 'someone else'); // takes over: our lease on it is now stale
+    await repo.cancel(TENANT, cancelled);
+    const first = toolStep(duplicate, 0, []);
+    await store.recordStep(leases.get(duplicate)!, first.step, [], []);
+    // Step 0 for everyone (again for `duplicate`, which the primary key refuses), all at once.
+    const writeAll = (jobs: string[]) =>
+      counting(() =>
+        Promise.allSettled(
+          jobs.map((id) => {
+            const s = toolStep(id, 0, [`${id}x`]);
+            return store.recordStep(leases.get(id)!, s.step, s.calls, []);
+          }),
+        ),
+      );
+
+    // Refused by the fence inside a batch that commits for the others.
+    const a = await writeAll([fine[0]!, fine[1]!, stale, cancelled, fine[2]!, fine[3]!]);
+    expect(a.queries.length, 'statements (some writes shared one)').toBeLessThan(6);
+    expect(a.value.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((a.value[2] as PromiseRejectedResult).reason).toBeInstanceOf(LeaseLostError);
+    expect((a.value[3] as PromiseRejectedResult).reason).toBeInstanceOf(CancelledError);
+
+    // A statement error fails the batch; each write is retried alone, so only the bad one fails.
+    const b = await writeAll([fine[4]!, fine[5]!, duplicate, fine[6]!]);
+    expect(b.queries.length, 'statements (a batch, then each write alone)').toBeGreaterThan(4);
+    expect(b.value.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((b.value[2] as PromiseRejectedResult).reason)).toMatch(/duplicate key|unique/i);
+
+    for (const id of fine) expect((await readJob(id)).steps).toEqual([0]);
+    expect((await readJob(stale)).steps).toEqual([]);
+    expect((await readJob(cancelled)).steps).toEqual([]);
+    expect((await readJob(duplicate)).calls).toEqual([]); // the refused write left nothing behind
   });
 
   it('racing claims: exactly one worker takes the job, the others find it held; the same for takeovers', async () => {

@@ -1,0 +1,90 @@
+// Batcher: group commit without a timer. What leaves together, what never does, and how failures spread.
+import { describe, expect, it } from 'vitest';
+import { Batcher, type Settled } from '../src/batcher.ts';
+
+/** A batcher whose batches finish only when the test says so, recording what each batch held. */
+function controlled(options: { maxBatch?: number; maxInFlight?: number } = {}) {
+  const batches: string[][] = [];
+  const finish: (() => void)[] = [];
+  const batcher = new Batcher<string, string>(
+    (items) => {
+      batches.push(items);
+      return new Promise<Settled<string>[]>((resolve) => {
+        finish.push(() => resolve(items.map((i) => ({ ok: true, value: `done ${i}` }))));
+      });
+    },
+    { maxBatch: options.maxBatch ?? 10, maxInFlight: options.maxInFlight ?? 1, key: (i) => i.split(':')[0]! },
+  );
+  const tick = () => new Promise((r) => setImmediate(r));
+  return { batcher, batches, finish, tick };
+}
+
+describe('Batcher', () => {
+  it('sends the first write at once and groups the ones that arrive while it is on its way', async () => {
+    const { batcher, batches, finish, tick } = controlled();
+    const first = batcher.add('a:1');
+    await tick();
+    expect(batches).toEqual([['a:1']]); // nothing waited for company
+    const later = ['b:1', 'c:1', 'd:1'].map((i) => batcher.add(i));
+    await tick();
+    expect(batches).toHaveLength(1); // the slot is taken: they wait
+    finish[0]!();
+    await expect(first).resolves.toBe('done a:1');
+    await tick();
+    expect(batches[1]).toEqual(['b:1', 'c:1', 'd:1']);
+    finish[1]!();
+    await expect(Promise.all(later)).resolves.toEqual(['done b:1', 'done c:1', 'done d:1']);
+  });
+
+  it('never puts two writes with the same key in one batch, and keeps their order', async () => {
+    const { batcher, batches, finish, tick } = controlled();
+    const results = ['x:0', 'a:1', 'a:2', 'b:1', 'a:3'].map((i) => batcher.add(i));
+    await tick();
+    finish[0]!();
+    await tick();
+    expect(batches[1]).toEqual(['a:1', 'b:1']);
+    finish[1]!();
+    await tick();
+    expect(batches[2]).toEqual(['a:2']);
+    finish[2]!();
+    await tick();
+    expect(batches[3]).toEqual(['a:3']);
+    finish[3]!();
+    await expect(Promise.all(results)).resolves.toHaveLength(5);
+  });
+
+  it('caps a batch at maxBatch and runs up to maxInFlight batches at once', async () => {
+    const { batcher, batches, finish, tick } = controlled({ maxBatch: 2, maxInFlight: 2 });
+    const results = ['a', 'b', 'c', 'd', 'e', 'f'].map((i) => batcher.add(i));
+    await tick();
+    expect(batches).toEqual([['a'], ['b']]);
+    finish[0]!();
+    await tick();
+    expect(batches[2]).toEqual(['c', 'd']);
+    finish[1]!();
+    await tick();
+    expect(batches[3]).toEqual(['e', 'f']);
+    finish[2]!();
+    finish[3]!();
+    await expect(Promise.all(results)).resolves.toHaveLength(6);
+  });
+
+  it('settles each write with its own result, and fails the whole batch when the batch itself throws', async () => {
+    let call = 0;
+    const batcher = new Batcher<number, number>(
+      async (items) => {
+        call++;
+        if (call === 2) throw new Error('connection lost');
+        return items.map((n) =>
+          n % 2 === 0 ? { ok: true, value: n * 10 } : { ok: false, error: new Error(`odd ${n}`) },
+        );
+      },
+      { maxBatch: 10, maxInFlight: 1, key: String },
+    );
+    const [two, three] = [batcher.add(2), batcher.add(3)];
+    await expect(two).resolves.toBe(20);
+    await expect(three).rejects.toThrow('connection lost');
+    await expect(batcher.add(4)).resolves.toBe(40);
+    await expect(batcher.add(5)).rejects.toThrow('odd 5');
+  });
+});
