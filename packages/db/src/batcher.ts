@@ -18,6 +18,9 @@ export interface BatcherOptions<I> {
   key: (item: I) => string;
 }
 
+// When a batch's statement fails (a constraint one write broke, a deadlock), every write in it is sent again
+// on its own, so only the writes that fail alone fail: one bad write can't take its neighbours down.
+
 interface Pending<I, O> {
   item: I;
   resolve: (value: O) => void;
@@ -28,7 +31,10 @@ export class Batcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private inFlight = 0;
 
-  /** `run` settles every item of a batch, in order; if it throws, every item of the batch fails with it. */
+  /**
+   * `run` settles every item of a batch, in order. If it throws for a batch of several, each item is run
+   * again alone; an item that throws alone fails with that error.
+   */
   constructor(
     private readonly run: (items: I[]) => Promise<Settled<O>[]>,
     private readonly options: BatcherOptions<I>,
@@ -76,7 +82,8 @@ export class Batcher<I, O> {
         else pending.reject(result.error);
       });
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      if (batch.length === 1) batch[0]!.reject(error);
+      else void Promise.all(batch.map((pending) => this.send([pending])));
     } finally {
       this.inFlight--;
       this.dispatch();

@@ -1,6 +1,8 @@
-// CheckpointStore on Postgres. Each method is one fenced statement (see job-write.ts): it only applies
-// while the job's lease_epoch is the caller's, so a worker that lost the job can never write over the
-// newer owner's checkpoint.
+// CheckpointStore on Postgres. Every write is fenced: it only applies while the job's lease_epoch is the
+// caller's, so a worker that lost the job can never write over the newer owner's checkpoint. A write is
+// one statement with everything that changes with it (rows, durable events, the webhook outbox row) — the
+// same shape as job-write.ts, but set-based, so that the writes and claims of concurrent jobs are group-
+// committed: one statement and one commit per batch (batcher.ts), each job still fenced on its own.
 import {
   CancelledError,
   type CheckpointStore,
@@ -19,7 +21,7 @@ import {
 } from '@agentq/agent';
 import { Batcher, type Settled } from './batcher.ts';
 import { Prisma } from './generated/prisma/client.ts';
-import { type JobEventInput, type JobWrite, webhookEventFor, writeJob } from './job-write.ts';
+import { type JobEventInput, webhookEventFor } from './job-write.ts';
 import type { SqlClient } from './sql.ts';
 
 /** Called with the delivery ids a status change wrote, after its commit (the worker enqueues them). */
@@ -42,6 +44,12 @@ export class PostgresCheckpointStore implements CheckpointStore {
     key: (w) => w.lease.jobId,
   });
 
+  private readonly claims = new Batcher<ClaimRequest, ClaimRow | undefined>((r) => this.claimBatch(r), {
+    maxBatch: 64,
+    maxInFlight: 2,
+    key: (r) => r.jobId,
+  });
+
   constructor(
     private readonly sql: SqlClient,
     hooks: CheckpointStoreHooks = {},
@@ -54,7 +62,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    * One statement decides and claims: the job must be runnable (queued or running), no earlier job of its
    * session may be unfinished (sessions run oldest first), and its lease must be free, ours, or the dead
    * owner's we were told to take over. Whatever stops the claim comes back instead (held / waiting /
-   * not_runnable), so the hot path — a fresh job — costs exactly one commit.
+   * not_runnable). Claims made at the same time share the statement (group commit, like the step writes).
    */
   async claim(
     jobId: string,
@@ -62,47 +70,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     jobTimeoutMs: number,
     options: ClaimOptions = {},
   ): Promise<ClaimResult> {
-    const rows = await this.sql.rows<ClaimRow>(Prisma.sql`
-      WITH prev AS (
-        SELECT id, status, lease_owner, tenant_id, session_id, created_at FROM job WHERE id = ${jobId}::uuid FOR UPDATE
-      ),
-      waiting AS (
-        SELECT e.id, e.status FROM prev, LATERAL (
-          SELECT e.id, e.status FROM job e
-          WHERE prev.session_id IS NOT NULL AND e.tenant_id = prev.tenant_id AND e.session_id = prev.session_id
-            AND e.status IN ('queued', 'running', 'waiting_approval')
-            AND (e.created_at, e.id) < (prev.created_at, prev.id)
-          ORDER BY e.created_at, e.id LIMIT 1
-        ) e
-      ),
-      j AS (
-        UPDATE job SET
-          lease_epoch = job.lease_epoch + 1,
-          lease_owner = ${owner},
-          status = 'running',
-          started_at = coalesce(job.started_at, now()),
-          deadline_at = coalesce(job.deadline_at, now() + make_interval(secs => ${jobTimeoutMs / 1000})),
-          event_seq = job.event_seq + CASE WHEN prev.status = 'queued' THEN 1 ELSE 0 END,
-          updated_at = now()
-        FROM prev
-        WHERE job.id = prev.id AND prev.status IN ('queued', 'running')
-          AND (prev.lease_owner IS NULL OR prev.lease_owner = ${owner} OR prev.lease_owner = ${options.takeoverFrom ?? null})
-          AND NOT EXISTS (SELECT 1 FROM waiting)
-        RETURNING job.*
-      ),
-      ev AS (
-        INSERT INTO job_event (job_id, seq, type, data)
-        SELECT j.id, j.event_seq, 'status', agentq_status_json(ROW(j.*)::job)
-        FROM j JOIN prev ON prev.id = j.id WHERE prev.status = 'queued'
-      )
-      SELECT prev.status AS prev_status, prev.lease_owner AS prev_owner,
-             w.id::text AS waiting_id, w.status AS waiting_status,
-             j.id::text, j.tenant_id, j.user_id, j.session_id, j.task, j.model, j.config, j.status, j.steps_used,
-             j.tool_calls_used, j.input_tokens::float8 AS input_tokens, j.output_tokens::float8 AS output_tokens,
-             j.cache_read_tokens::float8 AS cache_read_tokens, j.cache_write_tokens::float8 AS cache_write_tokens,
-             j.cost_usd::float8 AS cost_usd, j.lease_epoch, j.cancel_requested_at, j.deadline_at
-      FROM prev LEFT JOIN j ON true LEFT JOIN waiting w ON true`);
-    const row = rows[0];
+    const row = await this.claims.add({ jobId, owner, jobTimeoutMs, takeoverFrom: options.takeoverFrom });
     if (!row) return { kind: 'not_runnable', status: 'missing' };
     if (row.id === null) {
       if (row.prev_status !== 'queued' && row.prev_status !== 'running')
@@ -185,36 +153,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 
   async finish(lease: Lease, end: RunEnd, flush: ToolOutcome[], finalStep?: RecordedStep): Promise<void> {
-    const terminal = end.status !== 'waiting_approval';
-    const step = finalStep ? finalStepWrite(finalStep) : undefined;
-    const endSet = Prisma.sql`status = ${end.status}, lease_owner = NULL,
-        result = ${end.status === 'succeeded' ? end.result : null},
-        error = ${end.status === 'failed' ? JSON.stringify(end.error) : null}::jsonb,
-        finished_at = ${terminal ? Prisma.sql`now()` : Prisma.sql`NULL`}`;
-    const write: FencedWrite = {
-      set: step ? Prisma.sql`${step.set}, ${endSet}` : endSet,
-      with: step?.with ?? [],
-      events: step?.events ?? [],
-      statusEvent: true,
-      webhook: webhookEventFor(end.status),
-      flush,
-      // A final step is a model response like any other: not recorded once a cancel was requested.
-      allowCancelled: step === undefined,
-    };
-    if (end.status === 'waiting_approval') {
-      write.with = [
-        ...(write.with ?? []),
-        Prisma.sql`a AS (
-          UPDATE tool_call SET status = 'pending', approval = 'pending', approval_reason = ${end.reason},
-                 approval_expires_at = ${end.expiresAt}
-          FROM j WHERE tool_call.job_id = j.id AND tool_call.call_id = ${end.callId})`,
-      ];
-      write.events = [
-        ...(write.events ?? []),
-        { type: 'approval', data: { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt } },
-      ];
-    }
-    await this.fenced(lease, write);
+    await this.hot.add({ lease, ...(finalStep ? { step: finalStep } : {}), flush, end });
   }
 
   async release(lease: Lease): Promise<void> {
@@ -223,41 +162,102 @@ export class PostgresCheckpointStore implements CheckpointStore {
       WHERE id = ${lease.jobId}::uuid AND lease_epoch = ${lease.epoch}`);
   }
 
+  /** The claim statement for a batch of claims of different jobs; a row per job that exists. */
+  private async claimBatch(requests: ClaimRequest[]): Promise<Settled<ClaimRow | undefined>[]> {
+    const input = requests
+      .map((r) => ({
+        job_id: r.jobId,
+        owner: r.owner,
+        timeout_s: r.jobTimeoutMs / 1000,
+        takeover_from: r.takeoverFrom ?? null,
+      }))
+      .sort((a, b) => (a.job_id < b.job_id ? -1 : 1)); // lock job rows in one order across batches
+    const rows = await this.sql.rows<ClaimRow & { claim_id: string }>(Prisma.sql`
+      WITH w AS (
+        SELECT (x->>'job_id')::uuid AS job_id, x->>'owner' AS owner, (x->>'timeout_s')::float8 AS timeout_s,
+               x->>'takeover_from' AS takeover_from
+        FROM jsonb_array_elements(${JSON.stringify(input)}::jsonb) AS x
+      ),
+      prev AS (
+        SELECT job.id, job.status, job.lease_owner, job.tenant_id, job.session_id, job.created_at,
+               w.owner, w.timeout_s, w.takeover_from
+        FROM job JOIN w ON job.id = w.job_id ORDER BY job.id FOR UPDATE OF job
+      ),
+      waiting AS (
+        SELECT prev.id AS for_id, e.id, e.status FROM prev, LATERAL (
+          SELECT e.id, e.status FROM job e
+          WHERE prev.session_id IS NOT NULL AND e.tenant_id = prev.tenant_id AND e.session_id = prev.session_id
+            AND e.status IN ('queued', 'running', 'waiting_approval')
+            AND (e.created_at, e.id) < (prev.created_at, prev.id)
+          ORDER BY e.created_at, e.id LIMIT 1
+        ) e
+      ),
+      j AS (
+        UPDATE job SET
+          lease_epoch = job.lease_epoch + 1,
+          lease_owner = prev.owner,
+          status = 'running',
+          started_at = coalesce(job.started_at, now()),
+          deadline_at = coalesce(job.deadline_at, now() + make_interval(secs => prev.timeout_s)),
+          event_seq = job.event_seq + CASE WHEN prev.status = 'queued' THEN 1 ELSE 0 END,
+          updated_at = now()
+        FROM prev
+        WHERE job.id = prev.id AND prev.status IN ('queued', 'running')
+          AND (prev.lease_owner IS NULL OR prev.lease_owner = prev.owner OR prev.lease_owner = prev.takeover_from)
+          AND NOT EXISTS (SELECT 1 FROM waiting WHERE waiting.for_id = prev.id)
+        RETURNING job.*
+      ),
+      ev AS (
+        INSERT INTO job_event (job_id, seq, type, data)
+        SELECT j.id, j.event_seq, 'status', agentq_status_json(ROW(j.*)::job)
+        FROM j JOIN prev ON prev.id = j.id WHERE prev.status = 'queued'
+      )
+      SELECT prev.id::text AS claim_id, prev.status AS prev_status, prev.lease_owner AS prev_owner,
+             w.id::text AS waiting_id, w.status AS waiting_status,
+             j.id::text, j.tenant_id, j.user_id, j.session_id, j.task, j.model, j.config, j.status, j.steps_used,
+             j.tool_calls_used, j.input_tokens::float8 AS input_tokens, j.output_tokens::float8 AS output_tokens,
+             j.cache_read_tokens::float8 AS cache_read_tokens, j.cache_write_tokens::float8 AS cache_write_tokens,
+             j.cost_usd::float8 AS cost_usd, j.lease_epoch, j.cancel_requested_at, j.deadline_at
+      FROM prev LEFT JOIN j ON j.id = prev.id LEFT JOIN waiting w ON w.for_id = prev.id`);
+    const byJob = new Map(rows.map((r) => [r.claim_id, r]));
+    return requests.map((r) => ({ ok: true, value: byJob.get(r.jobId) }));
+  }
+
   /**
-   * Records a batch of per-step writes of different jobs in one statement, each fenced by its own lease
-   * (and refused once a cancel was requested). If the statement fails, each write is retried alone so one
-   * bad write can't fail the others.
+   * Records a batch of writes of different jobs in one statement, each fenced by its own lease (and, except
+   * for an end without a final step, refused once a cancel was requested).
    */
   private async writeHot(writes: HotWrite[]): Promise<Settled<void>[]> {
-    let written: Set<string>;
-    try {
-      written = await this.writeHotStatement(writes);
-    } catch (error) {
-      if (writes.length === 1) return [{ ok: false, error }];
-      return Promise.all(writes.map(async (w) => (await this.writeHot([w]))[0]!));
-    }
+    const written = await this.writeHotStatement(writes);
     return Promise.all(
       writes.map(async (w): Promise<Settled<void>> => {
-        if (!written.has(w.lease.jobId)) return { ok: false, error: await this.whyRefused(w.lease) };
+        const deliveryIds = written.get(w.lease.jobId);
+        if (deliveryIds === undefined) return { ok: false, error: await this.whyRefused(w.lease) };
         this.onWrite(w.lease.jobId);
+        if (deliveryIds.length > 0) await this.onDeliveries(deliveryIds);
         return { ok: true, value: undefined };
       }),
     );
   }
 
-  /** The statement behind writeHot; returns the ids of the jobs whose lease held. */
-  private async writeHotStatement(writes: HotWrite[]): Promise<Set<string>> {
+  /**
+   * The statement behind writeHot. Returns, for each job whose fence held, the ids of the webhook
+   * deliveries its end wrote (to enqueue after the commit).
+   */
+  private async writeHotStatement(writes: HotWrite[]): Promise<Map<string, string[]>> {
     // Sorted by job so that concurrent batches lock job rows in the same order.
     const rows = [...writes].sort((a, b) => (a.lease.jobId < b.lease.jobId ? -1 : 1)).map(hotRow);
-    const updated = await this.sql.rows<{ id: string }>(Prisma.sql`
+    const updated = await this.sql.rows<{ id: string; delivery_ids: string[] | null }>(Prisma.sql`
       WITH w AS (
         SELECT (x->>'job_id')::uuid AS job_id, (x->>'epoch')::int AS epoch, x->'step' AS step,
-               x->'calls' AS calls, x->'running' AS running, x->'flush' AS flush, x->'events' AS events
+               x->'calls' AS calls, x->'running' AS running, x->'flush' AS flush, x->'events' AS events,
+               x->'finish' AS finish
         FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS x
       ),
       j AS (
         UPDATE job SET
-          event_seq = job.event_seq + jsonb_array_length(w.events),
+          -- the job's end adds its status event after the others
+          event_seq = job.event_seq + jsonb_array_length(w.events) + (w.finish IS NOT NULL)::int,
           updated_at = now(),
           steps_used = job.steps_used + (w.step IS NOT NULL)::int,
           input_tokens = job.input_tokens + coalesce((w.step->>'input_tokens')::bigint, 0),
@@ -265,10 +265,18 @@ export class PostgresCheckpointStore implements CheckpointStore {
           cache_read_tokens = job.cache_read_tokens + coalesce((w.step->>'cache_read_tokens')::bigint, 0),
           cache_write_tokens = job.cache_write_tokens + coalesce((w.step->>'cache_write_tokens')::bigint, 0),
           cost_usd = job.cost_usd + coalesce((w.step->>'cost_usd')::numeric, 0),
-          tool_calls_used = job.tool_calls_used + jsonb_array_length(w.flush)
+          tool_calls_used = job.tool_calls_used + jsonb_array_length(w.flush),
+          status = coalesce(w.finish->>'status', job.status),
+          lease_owner = CASE WHEN w.finish IS NULL THEN job.lease_owner END,
+          result = CASE WHEN w.finish IS NULL THEN job.result ELSE w.finish->>'result' END,
+          error = CASE WHEN w.finish IS NULL THEN job.error ELSE w.finish->'error' END,
+          finished_at = CASE WHEN w.finish IS NULL THEN job.finished_at
+                             WHEN (w.finish->>'terminal')::boolean THEN now() END
         FROM w
-        WHERE job.id = w.job_id AND job.lease_epoch = w.epoch AND job.cancel_requested_at IS NULL
-        RETURNING job.id, job.event_seq, w.step, w.calls, w.running, w.flush, w.events
+        WHERE job.id = w.job_id AND job.lease_epoch = w.epoch
+          AND (job.cancel_requested_at IS NULL OR (w.finish IS NOT NULL AND w.step IS NULL))
+        RETURNING job.id, job.tenant_id, job.webhook_url, job.event_seq, w.step, w.calls, w.running, w.flush,
+                  w.events, w.finish, CASE WHEN w.finish IS NOT NULL THEN agentq_status_json(job) END AS status_json
       ),
       s AS (
         INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
@@ -299,47 +307,33 @@ export class PostgresCheckpointStore implements CheckpointStore {
           AS x(call_id text, status text, result jsonb, attempts int, error text)
         WHERE tool_call.job_id = j.id AND tool_call.call_id = x.call_id
       ),
+      a AS (
+        UPDATE tool_call SET status = 'pending', approval = 'pending',
+               approval_reason = j.finish->'approval'->>'reason',
+               approval_expires_at = (j.finish->'approval'->>'expires_at')::timestamptz
+        FROM j WHERE j.finish->'approval' IS NOT NULL AND tool_call.job_id = j.id
+          AND tool_call.call_id = j.finish->'approval'->>'call_id'
+      ),
       ev AS (
         INSERT INTO job_event (job_id, seq, type, data)
-        SELECT j.id, j.event_seq - jsonb_array_length(j.events) + e.ord::int, e.value->>'type', e.value->'data'
+        SELECT j.id, j.event_seq - jsonb_array_length(j.events) - (j.finish IS NOT NULL)::int + e.ord::int,
+               e.value->>'type', e.value->'data'
         FROM j, jsonb_array_elements(j.events) WITH ORDINALITY AS e(value, ord)
+        UNION ALL
+        SELECT j.id, j.event_seq, 'status', j.status_json FROM j WHERE j.finish IS NOT NULL
+      ),
+      ob AS (
+        INSERT INTO webhook_delivery (id, job_id, tenant_id, event_type, url, payload, next_attempt_at)
+        SELECT gen_random_uuid(), j.id, j.tenant_id, j.finish->>'webhook', j.webhook_url,
+               jsonb_build_object('type', j.finish->>'webhook', 'timestamp', agentq_iso(now()),
+                                  'data', j.status_json),
+               now()
+        FROM j WHERE j.finish->>'webhook' IS NOT NULL AND j.webhook_url IS NOT NULL
+        RETURNING id, job_id
       )
-      SELECT j.id::text AS id FROM j`);
-    return new Set(updated.map((r) => r.id));
-  }
-
-  /** A write that only applies while the lease holds (and, unless allowed, no cancel was requested). */
-  private async fenced(lease: Lease, w: FencedWrite): Promise<void> {
-    const flush = w.flush ?? [];
-    const withFlush = [...(w.with ?? [])];
-    const events: JobEventInput[] = [...(w.events ?? [])];
-    let set = w.set;
-    if (flush.length > 0) {
-      const rows = flushRows(flush);
-      withFlush.push(Prisma.sql`o AS (
-        UPDATE tool_call SET status = x.status, result = x.result, attempts = x.attempts, error = x.error,
-               finished_at = now()
-        FROM j, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          AS x(call_id text, status text, result jsonb, attempts int, error text)
-        WHERE tool_call.job_id = j.id AND tool_call.call_id = x.call_id)`);
-      const count = Prisma.sql`tool_calls_used = job.tool_calls_used + ${flush.length}`;
-      set = set ? Prisma.sql`${set}, ${count}` : count;
-      // Tool results come before the change they are flushed with (e.g. the next step).
-      events.unshift(...flush.map((o) => ({ type: 'tool_call', data: outcomeEvent(o) })));
-    }
-    const fence = w.allowCancelled
-      ? Prisma.sql`job.lease_epoch = ${lease.epoch}`
-      : Prisma.sql`job.lease_epoch = ${lease.epoch} AND job.cancel_requested_at IS NULL`;
-    const result = await writeJob(this.sql, lease.jobId, {
-      ...w,
-      where: fence,
-      with: withFlush,
-      events,
-      ...(set ? { set } : {}),
-    });
-    if (!result.matched) throw await this.whyRefused(lease);
-    this.onWrite(lease.jobId);
-    if (result.deliveryIds.length > 0) await this.onDeliveries(result.deliveryIds);
+      SELECT j.id::text AS id, (SELECT array_agg(ob.id::text) FROM ob WHERE ob.job_id = j.id) AS delivery_ids
+      FROM j`);
+    return new Map(updated.map((r) => [r.id, r.delivery_ids ?? []]));
   }
 
   private async whyRefused(lease: Lease): Promise<Error> {
@@ -379,13 +373,17 @@ export class PostgresCheckpointStore implements CheckpointStore {
   }
 }
 
-/** A write made once per step or tool call: a step (with its new calls), a call marked running, outcomes. */
+/**
+ * Any write a run makes under its lease: a step (with its new calls), a call marked running, tool outcomes,
+ * and the job's end (with the final step, if the model gave one).
+ */
 interface HotWrite {
   lease: Lease;
   step?: RecordedStep;
   calls?: NewToolCall[];
   running?: { callId: string; attempt: number };
   flush: ToolOutcome[];
+  end?: RunEnd;
 }
 
 /** A HotWrite as one element of the batch statement's jsonb array (absent parts are absent keys). */
@@ -397,6 +395,13 @@ function hotRow(w: HotWrite) {
     events.push({
       type: 'tool_call',
       data: { call_id: w.running.callId, status: 'running', attempt: w.running.attempt },
+    });
+  }
+  const end = w.end;
+  if (end?.status === 'waiting_approval') {
+    events.push({
+      type: 'approval',
+      data: { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt },
     });
   }
   return {
@@ -424,29 +429,17 @@ function hotRow(w: HotWrite) {
     running: w.running && { call_id: w.running.callId, attempt: w.running.attempt },
     flush: flushRows(w.flush),
     events,
-  };
-}
-
-type FencedWrite = Omit<JobWrite, 'where'> & { flush?: ToolOutcome[]; allowCancelled?: boolean };
-
-/** The parts of a write that record a final step (one without tool calls): its row, the job's counters, its event. */
-function finalStepWrite(step: RecordedStep): Required<Pick<JobWrite, 'set' | 'with' | 'events'>> {
-  const u = step.usage;
-  return {
-    set: Prisma.sql`steps_used = job.steps_used + 1,
-        input_tokens = job.input_tokens + ${u.inputTokens}, output_tokens = job.output_tokens + ${u.outputTokens},
-        cache_read_tokens = job.cache_read_tokens + ${u.cacheReadTokens},
-        cache_write_tokens = job.cache_write_tokens + ${u.cacheWriteTokens},
-        cost_usd = job.cost_usd + ${step.costUsd}`,
-    with: [
-      Prisma.sql`s AS (
-          INSERT INTO step (job_id, index, text, stop_reason, model, input_tokens, output_tokens,
-                            cache_read_tokens, cache_write_tokens, cost_usd, provider_data)
-          SELECT j.id, ${step.index}, ${step.text}, ${step.stopReason}, ${step.model}, ${u.inputTokens},
-                 ${u.outputTokens}, ${u.cacheReadTokens}, ${u.cacheWriteTokens}, ${step.costUsd},
-                 ${step.providerData === undefined ? null : JSON.stringify(step.providerData)}::jsonb FROM j)`,
-    ],
-    events: [stepEvent(step, [])],
+    finish: end && {
+      status: end.status,
+      terminal: end.status !== 'waiting_approval',
+      webhook: webhookEventFor(end.status),
+      result: end.status === 'succeeded' ? end.result : undefined,
+      error: end.status === 'failed' ? end.error : undefined,
+      approval:
+        end.status === 'waiting_approval'
+          ? { call_id: end.callId, reason: end.reason, expires_at: end.expiresAt }
+          : undefined,
+    },
   };
 }
 
@@ -473,6 +466,13 @@ const flushRows = (flush: ToolOutcome[]) =>
     attempts: o.attempts,
     error: o.status === 'failed' ? o.result.content : null,
   }));
+
+interface ClaimRequest {
+  jobId: string;
+  owner: string;
+  jobTimeoutMs: number;
+  takeoverFrom: string | undefined;
+}
 
 /** The claim statement's row: what stood in the way (prev_*, waiting_*), or the claimed job (the rest). */
 type ClaimRow = { [K in keyof JobRow]: JobRow[K] | null } & {

@@ -1,7 +1,8 @@
-// The single statement every job change goes through. One UPDATE of the job row (which doubles as the
-// fence: it only matches the expected lease epoch / status), the rows that change with it (steps, tool
-// calls), the durable events that describe it, and — for status changes with a webhook — the outbox
-// row, all in one statement: one round trip, one commit, nothing half-written.
+// The statement a job change made outside a run goes through (cancel, approve, reject, expire; a run's own
+// writes use the set-based twin in checkpoint-store.ts). One UPDATE of the job row (which doubles as the
+// fence: it only matches the expected status), the rows that change with it, the durable events that
+// describe it, and — for status changes with a webhook — the outbox row, all in one statement: one round
+// trip, one commit, nothing half-written.
 
 import type { WebhookEventType } from '@agentq/webhooks/receiver';
 import { Prisma } from './generated/prisma/client.ts';

@@ -353,10 +353,52 @@ describe('PostgresCheckpointStore on Postgres', () => {
     expect((await readJob(duplicate)).calls).toEqual([]); // the refused write left nothing behind
   });
 
+  it('claims made at once share a statement, and each gets its own answer', async () => {
+    const session = `s-${randomUUID()}`;
+    const make = async (task: string, sessionId?: string) => {
+      const created = await repo.create({ tenantId: TENANT, task, model: 'scripted', config: {}, sessionId });
+      if (created.kind !== 'created') throw new Error(created.kind);
+      return created.job.job_id;
+    };
+    const [fresh1, fresh2, held, first, second, done] = [
+      await make('fresh 1'),
+      await make('fresh 2'),
+      await make('held'),
+      await make('session first', session),
+      await make('session second', session),
+      await make('done'),
+    ];
+    await claimed(held, 'other');
+    const doneLease = (await claimed(done, 'other')).lease;
+    await store.finish(doneLease, { status: 'succeeded', result: 'ok' }, []);
+    const missing = randomUUID();
+
+    const ids = [fresh1, fresh2, held, second, first, done, missing];
+    const { value: results, queries: sent } = await counting(() =>
+      Promise.all(ids.map((id) => store.claim(id, 'w', 60_000))),
+    );
+    expect(sent.length, 'claim statements for 7 claims').toBeLessThan(7);
+    const [r1, r2, rHeld, rSecond, rFirst, rDone, rMissing] = results;
+    expect(r1).toMatchObject({ kind: 'claimed', lease: { jobId: fresh1, owner: 'w' } });
+    expect(r2).toMatchObject({ kind: 'claimed', lease: { jobId: fresh2, owner: 'w' } });
+    expect(rHeld).toEqual({ kind: 'held', owner: 'other' });
+    expect(rSecond).toEqual({ kind: 'waiting', forJobId: first, forStatus: 'queued' });
+    expect(rFirst).toMatchObject({ kind: 'claimed', lease: { jobId: first } });
+    expect(rDone).toEqual({ kind: 'not_runnable', status: 'succeeded' });
+    expect(rMissing).toEqual({ kind: 'not_runnable', status: 'missing' });
+    for (const id of [fresh1, fresh2, first]) expect((await readJob(id)).status).toBe('running');
+    expect((await readJob(second)).status).toBe('queued');
+  });
+
   it('racing claims: exactly one worker takes the job, the others find it held; the same for takeovers', async () => {
     const id = await createJob('race');
+    // One store per owner, as in separate worker processes (a store never batches two claims of one job).
     const race = (owners: string[], takeoverFrom?: string) =>
-      Promise.all(owners.map((o) => store.claim(id, o, 60_000, takeoverFrom ? { takeoverFrom } : {})));
+      Promise.all(
+        owners.map((o) =>
+          new PostgresCheckpointStore(db.sql).claim(id, o, 60_000, takeoverFrom ? { takeoverFrom } : {}),
+        ),
+      );
     const first = await race(['w1', 'w2', 'w3', 'w4', 'w5']);
     const winners = first.filter((r) => r.kind === 'claimed');
     expect(winners).toHaveLength(1);
