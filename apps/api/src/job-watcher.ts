@@ -2,7 +2,7 @@
 // channel after their writes (batched, see jobChangedPublisher); the message is only a hint — the waiter
 // re-reads Postgres — and a slow fallback poll covers a missed message (e.g. while Redis restarts). One
 // subscription per API process, any number of waiters.
-import { channels, jobChangedIds } from '@agentq/queue';
+import { channels, jobChangedIds, subscribeWhenReady } from '@agentq/queue';
 import type { Redis } from 'ioredis';
 
 const FALLBACK_POLL_MS = 2_000;
@@ -26,7 +26,7 @@ export class JobWatcher {
           if (set) for (const wake of [...set]) wake();
         }
       });
-      await this.subscriber.subscribe(channels.jobChanged(this.prefix));
+      await subscribeWhenReady(this.subscriber, channels.jobChanged(this.prefix));
     })();
     return this.started;
   }

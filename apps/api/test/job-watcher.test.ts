@@ -1,7 +1,7 @@
 // Job-changed hints on real Redis: a worker's writes are announced in batches, and the API's watcher wakes
 // every waiter of every job named in a batch (and nobody else).
 import { randomUUID } from 'node:crypto';
-import { channels, createRedis, jobChangedPublisher } from '@agentq/queue';
+import { channels, createRedis, jobChangedPublisher, subscribeWhenReady } from '@agentq/queue';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobWatcher } from '../src/job-watcher.ts';
 
@@ -19,7 +19,7 @@ describe('job-changed hints', () => {
   it('announces the ids written within a moment in one message, each id once', async () => {
     const messages: string[] = [];
     probe.on('message', (_channel: string, message: string) => messages.push(message));
-    await probe.subscribe(channels.jobChanged(prefix));
+    await subscribeWhenReady(probe, channels.jobChanged(prefix));
     await publisher.ping(); // connected, so the first batch is not held up by the connection
     const announce = jobChangedPublisher(publisher, prefix);
     const received = async (n: number) => {

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { CancelledError, type CheckpointStore } from '@agentq/agent';
 import type { Config, Logger } from '@agentq/config';
 import type { JobsRepo } from '@agentq/db';
-import { channels, createRedis, jobKinds, type Queues } from '@agentq/queue';
+import { channels, createRedis, jobKinds, type Queues, subscribeWhenReady } from '@agentq/queue';
 import { type Processor, Worker } from 'bullmq';
 import { Liveness } from './liveness.ts';
 import { Reconciler } from './reconciler.ts';
@@ -79,7 +79,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     );
   }
 
-  await subscriber.subscribe(channels.cancel(prefix));
+  await subscribeWhenReady(subscriber, channels.cancel(prefix));
   subscriber.on('message', (channel, jobId) => {
     if (channel !== channels.cancel(prefix)) return;
     running.get(jobId)?.abort(new CancelledError(jobId));

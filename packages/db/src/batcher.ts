@@ -13,9 +13,9 @@ export interface BatcherOptions<I> {
   maxInFlight: number;
   /**
    * Items with the same key never share a batch (one statement can't update a row twice); a later one
-   * waits for the next batch, keeping its order.
+   * waits for the next batch, keeping its order. Items without a key go with anything.
    */
-  key: (item: I) => string;
+  key?: (item: I) => string | undefined;
 }
 
 // When a batch's statement fails (a constraint one write broke, a deadlock), every write in it is sent again
@@ -59,9 +59,9 @@ export class Batcher<I, O> {
     const keys = new Set<string>();
     const rest: Pending<I, O>[] = [];
     for (const pending of this.queue) {
-      const key = this.options.key(pending.item);
-      if (batch.length < this.options.maxBatch && !keys.has(key)) {
-        keys.add(key);
+      const key = this.options.key?.(pending.item);
+      if (batch.length < this.options.maxBatch && (key === undefined || !keys.has(key))) {
+        if (key !== undefined) keys.add(key);
         batch.push(pending);
       } else {
         rest.push(pending);

@@ -1,4 +1,5 @@
 export { ApiKeysRepo, pingDatabase } from './api-keys-repo.ts';
+export { Batcher, type BatcherOptions, type Settled } from './batcher.ts';
 export {
   type CheckpointStoreHooks,
   type DeliveriesWritten,

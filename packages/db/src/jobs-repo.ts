@@ -66,22 +66,53 @@ export class JobsRepo {
   }
 
   async create(input: NewJob): Promise<CreateJobResult> {
-    const id = randomUUID();
-    const rows = await this.sql.rows<{ status: StatusObject }>(Prisma.sql`
+    return (await this.createMany([input]))[0]!;
+  }
+
+  /**
+   * Creates several jobs in one statement (one commit), each with its `queued` status event. Results come
+   * in the order of `inputs`; a reused idempotency key answers with the job that holds it (`existing` for
+   * the same task and model, else `conflict`), also when two inputs of this call share the key.
+   */
+  async createMany(inputs: NewJob[]): Promise<CreateJobResult[]> {
+    const rows = inputs.map((input) => ({
+      id: randomUUID(),
+      tenant_id: input.tenantId,
+      idempotency_key: input.idempotencyKey,
+      user_id: input.userId,
+      session_id: input.sessionId,
+      schedule_id: input.scheduleId,
+      task: input.task,
+      model: input.model,
+      config: input.config,
+      metadata: input.metadata,
+      webhook_url: input.webhookUrl,
+    }));
+    const created = await this.sql.rows<{ id: string; status: StatusObject }>(Prisma.sql`
       WITH ins AS (
         INSERT INTO job (id, tenant_id, idempotency_key, user_id, session_id, schedule_id, task, model, config,
                          metadata, webhook_url, event_seq)
-        VALUES (${id}::uuid, ${input.tenantId}, ${input.idempotencyKey ?? null}, ${input.userId ?? null},
-                ${input.sessionId ?? null}, ${input.scheduleId ?? null}, ${input.task}, ${input.model},
-                ${JSON.stringify(input.config)}::jsonb, ${input.metadata ? JSON.stringify(input.metadata) : null}::jsonb,
-                ${input.webhookUrl ?? null}, 1)
+        SELECT (x->>'id')::uuid, x->>'tenant_id', x->>'idempotency_key', x->>'user_id', x->>'session_id',
+               x->>'schedule_id', x->>'task', x->>'model', x->'config', x->'metadata', x->>'webhook_url', 1
+        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS t(x, ord)
+        ORDER BY ord
         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
         RETURNING *
       ),
       ev AS (INSERT INTO job_event (job_id, seq, type, data)
              SELECT ins.id, 1, 'status', agentq_status_json(ROW(ins.*)::job) FROM ins)
-      SELECT agentq_status_json(ROW(ins.*)::job) AS status FROM ins`);
-    if (rows[0]) return { kind: 'created', job: rows[0].status };
+      SELECT ins.id::text AS id, agentq_status_json(ROW(ins.*)::job) AS status FROM ins`);
+    const byId = new Map(created.map((r) => [r.id, r.status]));
+    return Promise.all(
+      rows.map(async (row, k): Promise<CreateJobResult> => {
+        const status = byId.get(row.id);
+        return status ? { kind: 'created', job: status } : this.holderOfKey(inputs[k]!);
+      }),
+    );
+  }
+
+  /** The job that already holds an input's idempotency key, and whether it was the same request. */
+  private async holderOfKey(input: NewJob): Promise<CreateJobResult> {
     const existing = await this.prisma.$queryRaw<{ status: StatusObject; same: boolean }[]>`
       SELECT agentq_status_json(j) AS status, (j.task = ${input.task} AND j.model = ${input.model}) AS same
       FROM job j WHERE tenant_id = ${input.tenantId} AND idempotency_key = ${input.idempotencyKey ?? null}`;

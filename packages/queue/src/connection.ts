@@ -19,3 +19,17 @@ export function createRedis(
   redis.on('error', options.onError ?? (() => {}));
   return redis;
 }
+
+/**
+ * Subscribes once the connection is ready. A SUBSCRIBE sent while ioredis's ready check (INFO) is still
+ * pending puts the connection in subscriber mode first; the INFO is then refused ("Connection in subscriber
+ * mode"), the connection drops, and the subscription was seen lost for seconds in tests.
+ */
+export async function subscribeWhenReady(redis: Redis, ...channels: string[]): Promise<void> {
+  if (redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      redis.once('ready', () => resolve());
+    });
+  }
+  await redis.subscribe(...channels);
+}

@@ -7,7 +7,7 @@ export {
   QUEUE_NAMES,
 } from './catalog.ts';
 export { channels, jobChangedIds, jobChangedPublisher } from './channels.ts';
-export { createRedis } from './connection.ts';
+export { createRedis, subscribeWhenReady } from './connection.ts';
 export { Queues } from './queues.ts';
 export { type RunConfig, runConfigSchema, scriptSchema } from './run-config.ts';
 export {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { tenantOf } from '../auth.ts';
 import type { SubmitCatalog } from '../catalog.ts';
 import { HttpError, notFound, parse, route } from '../errors.ts';
+import { JobIntake } from '../job-intake.ts';
 import type { JobWatcher } from '../job-watcher.ts';
 import { type SubmitBody, submitSchema } from '../submit-schema.ts';
 
@@ -34,6 +35,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
   const { jobs, watcher, config } = deps;
   const router = Router();
   const schema = submitSchema(config);
+  const intake = new JobIntake(jobs, deps.queues);
 
   const terminal = (s: StatusObject | undefined) => !s || isTerminal(s.status as JobStatus);
 
@@ -44,7 +46,7 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
     const model = modelOf(deps.catalog, body);
     checkRunnable(deps.catalog, model, body);
     checkWebhook(config, body.webhook_url);
-    const created = await jobs.create({
+    const created = await intake.submit({
       tenantId,
       idempotencyKey,
       userId: body.user_id,
@@ -64,7 +66,6 @@ export function jobRoutes(deps: JobRoutesDeps): Router {
       );
     }
     if (created.kind === 'existing') res.set('Idempotent-Replayed', 'true');
-    else await deps.queues.enqueueRun(created.job.job_id, tenantId, { fresh: true });
     return created.job;
   }
 
