@@ -92,7 +92,7 @@ export async function runCheckpointBench(opts: {
       const t = nowMs();
       const claim = await store.claim(created.job.job_id, 'bench-owner', 3_600_000);
       claims.push(nowMs() - t);
-      if (claim.kind !== 'claimed') throw new Error(`could not claim bench job: ${claim.status}`);
+      if (claim.kind !== 'claimed') throw new Error(`could not claim bench job: ${JSON.stringify(claim)}`);
       runs.push({ lease: claim.lease, index: 0, calls: 0, pending: undefined });
     }
 
