@@ -23,8 +23,6 @@ export class JobIntake {
         );
       },
       {
-        maxBatch: 64,
-        maxInFlight: 2,
         // A session's jobs run oldest first: two of them created in one statement would share created_at.
         key: (input) => (input.sessionId === undefined ? undefined : `${input.tenantId}\n${input.sessionId}`),
       },

@@ -7,10 +7,10 @@
 export type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
 export interface BatcherOptions<I> {
-  /** Most items in one batch. */
-  maxBatch: number;
-  /** Batches on their way at once (each holds one pooled connection while it runs). */
-  maxInFlight: number;
+  /** Most items in one batch (default 64). */
+  maxBatch?: number;
+  /** Batches on their way at once, each holding one pooled connection while it runs (default 2). */
+  maxInFlight?: number;
   /**
    * Items with the same key never share a batch (one statement can't update a row twice); a later one
    * waits for the next batch, keeping its order. Items without a key go with anything.
@@ -35,10 +35,16 @@ export class Batcher<I, O> {
    * `run` settles every item of a batch, in order. If it throws for a batch of several, each item is run
    * again alone; an item that throws alone fails with that error.
    */
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
   constructor(
     private readonly run: (items: I[]) => Promise<Settled<O>[]>,
-    private readonly options: BatcherOptions<I>,
-  ) {}
+    private readonly options: BatcherOptions<I> = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 64;
+    this.maxInFlight = options.maxInFlight ?? 2;
+  }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -48,7 +54,7 @@ export class Batcher<I, O> {
   }
 
   private dispatch(): void {
-    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       void this.send(this.take());
     }
   }
@@ -60,7 +66,7 @@ export class Batcher<I, O> {
     const rest: Pending<I, O>[] = [];
     for (const pending of this.queue) {
       const key = this.options.key?.(pending.item);
-      if (batch.length < this.options.maxBatch && (key === undefined || !keys.has(key))) {
+      if (batch.length < this.maxBatch && (key === undefined || !keys.has(key))) {
         if (key !== undefined) keys.add(key);
         batch.push(pending);
       } else {

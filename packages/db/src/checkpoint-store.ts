@@ -39,14 +39,10 @@ export class PostgresCheckpointStore implements CheckpointStore {
   private readonly onWrite: (jobId: string) => void;
   /** The writes a run makes once per step or tool call, group-committed across jobs (batcher.ts). */
   private readonly hot = new Batcher<HotWrite, void>((writes) => this.writeHot(writes), {
-    maxBatch: 64,
-    maxInFlight: 2,
     key: (w) => w.lease.jobId,
   });
 
   private readonly claims = new Batcher<ClaimRequest, ClaimRow | undefined>((r) => this.claimBatch(r), {
-    maxBatch: 64,
-    maxInFlight: 2,
     key: (r) => r.jobId,
   });
 
@@ -171,7 +167,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
         timeout_s: r.jobTimeoutMs / 1000,
         takeover_from: r.takeoverFrom ?? null,
       }))
-      .sort((a, b) => (a.job_id < b.job_id ? -1 : 1)); // lock job rows in one order across batches
+      .sort(byJobId);
     const rows = await this.sql.rows<ClaimRow & { claim_id: string }>(Prisma.sql`
       WITH w AS (
         SELECT (x->>'job_id')::uuid AS job_id, x->>'owner' AS owner, (x->>'timeout_s')::float8 AS timeout_s,
@@ -245,8 +241,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    * deliveries its end wrote (to enqueue after the commit).
    */
   private async writeHotStatement(writes: HotWrite[]): Promise<Map<string, string[]>> {
-    // Sorted by job so that concurrent batches lock job rows in the same order.
-    const rows = [...writes].sort((a, b) => (a.lease.jobId < b.lease.jobId ? -1 : 1)).map(hotRow);
+    const rows = writes.map(hotRow).sort(byJobId);
     const updated = await this.sql.rows<{ id: string; delivery_ids: string[] | null }>(Prisma.sql`
       WITH w AS (
         SELECT (x->>'job_id')::uuid AS job_id, (x->>'epoch')::int AS epoch, x->'step' AS step,
@@ -466,6 +461,9 @@ const flushRows = (flush: ToolOutcome[]) =>
     attempts: o.attempts,
     error: o.status === 'failed' ? o.result.content : null,
   }));
+
+/** Batch rows in job order, so that concurrent batches lock job rows in the same order. */
+const byJobId = (a: { job_id: string }, b: { job_id: string }) => (a.job_id < b.job_id ? -1 : 1);
 
 interface ClaimRequest {
   jobId: string;
