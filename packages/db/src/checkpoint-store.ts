@@ -172,7 +172,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       WITH w AS (
         SELECT (x->>'job_id')::uuid AS job_id, x->>'owner' AS owner, (x->>'timeout_s')::float8 AS timeout_s,
                x->>'takeover_from' AS takeover_from
-        FROM jsonb_array_elements(${JSON.stringify(input)}::jsonb) AS x
+        FROM agentq_batch(${JSON.stringify(input)}::jsonb) AS x
       ),
       prev AS (
         SELECT job.id, job.status, job.lease_owner, job.tenant_id, job.session_id, job.created_at,
@@ -247,7 +247,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
         SELECT (x->>'job_id')::uuid AS job_id, (x->>'epoch')::int AS epoch, x->'step' AS step,
                x->'calls' AS calls, x->'running' AS running, x->'flush' AS flush, x->'events' AS events,
                x->'finish' AS finish
-        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS x
+        FROM agentq_batch(${JSON.stringify(rows)}::jsonb) AS x
       ),
       j AS (
         UPDATE job SET

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointStoreContract, type JobView } from '../../agent/test/checkpoint-store.contract.ts';
 import { PostgresCheckpointStore } from '../src/checkpoint-store.ts';
 import { connectionString } from '../src/connection-string.ts';
+import type { Prisma } from '../src/generated/prisma/client.ts';
 import { JobsRepo } from '../src/jobs-repo.ts';
 import { sqlClient } from '../src/sql.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
@@ -390,6 +391,49 @@ describe('PostgresCheckpointStore on Postgres', () => {
     expect((await readJob(second)).status).toBe('queued');
   });
 
+  // A batch is a handful of rows; estimated at jsonb_array_elements' 100, the planner joined it to job by a
+  // sequential scan of the whole table (cheaper on paper than 100 key lookups) until job held tens of
+  // thousands of rows, so every checkpoint write slowed down as jobs accumulated (migration batch_rows).
+  it('batch statements find their jobs by primary key, not by scanning the job table', async () => {
+    await db.prisma.$executeRaw`
+      INSERT INTO job (id, tenant_id, task, model, config)
+      SELECT gen_random_uuid(), ${TENANT}, 'filler', 'scripted', '{}'::jsonb FROM generate_series(1, 3000)`;
+    await db.prisma.$executeRaw`ANALYZE job`;
+    const sent: Prisma.Sql[] = [];
+    const recording = new PostgresCheckpointStore({
+      rows: (statement) => {
+        sent.push(statement);
+        return db.sql.rows(statement);
+      },
+    });
+    const ids = await Promise.all(Array.from({ length: 4 }, (_, i) => createJob(`plan ${i}`)));
+    const leases = await Promise.all(
+      ids.map(async (id) => {
+        const r = await recording.claim(id, 'w', 60_000);
+        if (r.kind !== 'claimed') throw new Error(r.kind);
+        return r.lease;
+      }),
+    );
+    await Promise.all(
+      leases.map((lease, i) => recording.recordStep(lease, toolStep(ids[i]!, 0, ['p']).step, [], [])),
+    );
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+
+    const scansOfJob = (node: PlanNode): string[] => [
+      ...(node['Relation Name'] === 'job' &&
+      !['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan', 'ModifyTable'].includes(node['Node Type'])
+        ? [node['Node Type']]
+        : []),
+      ...(node.Plans ?? []).flatMap(scansOfJob),
+    ];
+    for (const statement of sent) {
+      const [{ 'QUERY PLAN': plan }] = (
+        await logged.query(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values as unknown[])
+      ).rows as { 'QUERY PLAN': { Plan: PlanNode }[] }[];
+      expect(scansOfJob(plan[0]!.Plan), statement.text.slice(0, 60)).toEqual([]);
+    }
+  });
+
   it('racing claims: exactly one worker takes the job, the others find it held; the same for takeovers', async () => {
     const id = await createJob('race');
     // One store per owner, as in separate worker processes (a store never batches two claims of one job).
@@ -422,3 +466,9 @@ describe('PostgresCheckpointStore on Postgres', () => {
     expect((await readJob(id)).steps).toEqual([0]);
   });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
