@@ -1,10 +1,10 @@
 // Jobs as the API sees them: create (idempotently), read the status object and the steps, list, cancel.
 // Status objects come from the SQL function agentq_status_json so API answers, events and webhook bodies
 // are one shape.
-import { randomUUID } from 'node:crypto';
 import type { Db } from './client.ts';
 import { Prisma } from './generated/prisma/client.ts';
 import { writeJob } from './job-write.ts';
+import { uuid7 } from './uuid7.ts';
 
 export type StatusObject = {
   job_id: string;
@@ -76,7 +76,7 @@ export class JobsRepo {
    */
   async createMany(inputs: NewJob[]): Promise<CreateJobResult[]> {
     const rows = inputs.map((input) => ({
-      id: randomUUID(),
+      id: uuid7(),
       tenant_id: input.tenantId,
       idempotency_key: input.idempotencyKey,
       user_id: input.userId,
