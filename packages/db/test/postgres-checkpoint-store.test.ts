@@ -434,6 +434,24 @@ describe('PostgresCheckpointStore on Postgres', () => {
     }
   });
 
+  // step, tool_call and job_event have no foreign key to job (migration child_rows_without_fk): every row
+  // they get comes out of the job row the same statement updated, so a job that is not there gets none.
+  it('writes for a job that does not exist are refused and leave no rows behind', async () => {
+    const ghost: Lease = { jobId: randomUUID(), epoch: 1, owner: 'w' };
+    const s = toolStep(ghost.jobId, 0, ['g']);
+    await expect(store.recordStep(ghost, s.step, s.calls, [])).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.markToolRunning(ghost, 'g', 1, [])).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      store.finish(ghost, { status: 'succeeded', result: 'x' }, [ok('g')], s.step),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    const [left] = await db.prisma.$queryRaw<{ n: number }[]>`
+      SELECT (SELECT count(*) FROM step WHERE job_id = ${ghost.jobId}::uuid)
+           + (SELECT count(*) FROM tool_call WHERE job_id = ${ghost.jobId}::uuid)
+           + (SELECT count(*) FROM job_event WHERE job_id = ${ghost.jobId}::uuid)
+           + (SELECT count(*) FROM webhook_delivery WHERE job_id = ${ghost.jobId}::uuid) AS n`;
+    expect(Number(left!.n)).toBe(0);
+  });
+
   it('racing claims: exactly one worker takes the job, the others find it held; the same for takeovers', async () => {
     const id = await createJob('race');
     // One store per owner, as in separate worker processes (a store never batches two claims of one job).
