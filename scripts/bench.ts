@@ -313,7 +313,7 @@ async function measurePlatform(started: Awaited<ReturnType<typeof startPlatform>
     for (const proc of (await readdir(profileDir)).sort()) {
       const files = (await readdir(`${profileDir}/${proc}`)).filter((f) => f.endsWith('.cpuprofile'));
       const summaries = await Promise.all(
-        files.map((f) => summarizeProfile(`${profileDir}/${proc}/${f}`, 25)),
+        files.map((f) => summarizeProfile(`${profileDir}/${proc}/${f}`, 25, main.monotonicUs)),
       );
       const busiest = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
       if (busiest) profiles.push({ ...busiest, process: proc });
@@ -626,7 +626,7 @@ function summarize(r: Results, env: Awaited<ReturnType<typeof environment>>, loa
       out.push('');
     }
     if (r.platform.profiles) {
-      out.push('CPU PROFILES (whole process lifetime, boot included)');
+      out.push('CPU PROFILES (the main run only: samples taken between its first submit and its last job)');
       for (const p of r.platform.profiles) out.push(formatProfile(p), '');
     }
   }

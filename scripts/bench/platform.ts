@@ -283,6 +283,8 @@ export interface VariantResult {
   commits: CommitCount | undefined;
   after: XactReading | undefined;
   cpu: CpuReport;
+  /** The run on CLOCK_MONOTONIC in µs (the clock of V8's CPU profiles), to cut profiles to it. */
+  monotonicUs: { from: number; to: number };
   problems: string[];
 }
 
@@ -351,6 +353,9 @@ export const STATS_IDLE_FLUSH_MS = 10_500;
  * Runs one batch of jobs. With `measure`, counts the platform's commits between `measure.before` and what
  * `measure.settle()` reads after the last job finished (the caller decides how to let the counters settle).
  */
+/** process.hrtime and V8's profiler both read CLOCK_MONOTONIC. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 export async function runVariant(
   platform: RunningPlatform,
   spec: VariantSpec,
@@ -372,6 +377,7 @@ export async function runVariant(
 
     let waitFailure: unknown;
     const start = Date.now();
+    const monotonicFrom = monotonicUs();
     await pool(spec.jobs, spec.submitConcurrency, async (i) => {
       submittedAt[i] = Date.now();
       const res = await http(
@@ -421,6 +427,7 @@ export async function runVariant(
       }
     }
     const cpu = endCpu();
+    const monotonicTo = monotonicUs();
 
     benchQueries++;
     const { rows } = await poller.query<{
@@ -512,6 +519,7 @@ export async function runVariant(
       commits,
       after,
       cpu,
+      monotonicUs: { from: monotonicFrom, to: monotonicTo },
       problems,
     };
   } finally {

@@ -53,7 +53,15 @@ export function categoryOf(url: string, functionName: string): string {
   return path;
 }
 
-export async function summarizeProfile(file: string, top = 20): Promise<ProfileSummary> {
+/**
+ * `window` (µs on CLOCK_MONOTONIC, the clock of the profile's timestamps) keeps only the samples taken in it,
+ * e.g. one measured run, leaving out boot (module compilation) and warm-up.
+ */
+export async function summarizeProfile(
+  file: string,
+  top = 20,
+  window?: { from: number; to: number },
+): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -70,13 +78,18 @@ export async function summarizeProfile(file: string, top = 20): Promise<ProfileS
   };
   const callers = new Map<string, number>();
   const selfMs = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
+    at += profile.timeDeltas[i] ?? 0;
+    if (window && (at < window.from || at > window.to)) continue;
     // timeDeltas[i] is the time before sample i; attributing the next delta to it is the usual convention.
     const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
     selfMs.set(id, (selfMs.get(id) ?? 0) + dt);
   }
-  const totalMs = (profile.endTime - profile.startTime) / 1000;
+  const totalMs = window
+    ? (Math.min(window.to, profile.endTime) - Math.max(window.from, profile.startTime)) / 1000
+    : (profile.endTime - profile.startTime) / 1000;
   const categories = new Map<string, number>();
   const functions = new Map<string, { fn: string; where: string; category: string; ms: number }>();
   let idle = 0;
