@@ -279,8 +279,8 @@ async function execute(
     // A safe call needs no "running" mark: if the worker dies, running it again is harmless.
     if (tool.policy !== 'safe') await store.markToolRunning(lease, call.callId, attempt, deferred.splice(0));
     run.onEvent?.('tool.started', { call_id: call.callId, tool: call.name, attempt });
-    const timeout = AbortSignal.timeout(tool.timeoutMs ?? run.policy.toolTimeoutMs);
-    const signal = AbortSignal.any([run.signal, timeout]);
+    const limit = callSignal(run.signal, tool.timeoutMs ?? run.policy.toolTimeoutMs);
+    const { signal } = limit;
     let result: ToolResult;
     try {
       // Raced with the signal: a tool that ignores its signal still can't hold a cancelled or timed-out run.
@@ -298,7 +298,7 @@ async function execute(
       );
     } catch (error) {
       if (run.signal.aborted) throw run.signal.reason;
-      const message = timeout.aborted
+      const message = limit.timedOut()
         ? `${call.name} timed out after ${tool.timeoutMs ?? run.policy.toolTimeoutMs} ms`
         : `${call.name} failed: ${error instanceof Error ? error.message : String(error)}`;
       if (attempt < maxAttempts) {
@@ -307,6 +307,8 @@ async function execute(
         continue;
       }
       result = errorResult(message);
+    } finally {
+      limit.dispose();
     }
     const outcome: ToolOutcome = {
       callId: call.callId,
@@ -325,6 +327,32 @@ async function execute(
     });
     return result;
   }
+}
+
+/**
+ * The signal a tool call runs under: the run's, plus the call's time limit. Plain timer and listener, removed
+ * by dispose() when the call ends — AbortSignal.timeout's timer would stay armed for the whole limit (a
+ * minute by default) after every call, and AbortSignal.any costs more than the call of a quick tool.
+ */
+function callSignal(run: AbortSignal, timeoutMs: number) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onRunAbort = () => controller.abort(run.reason);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`the call ran past ${timeoutMs} ms`, 'TimeoutError'));
+  }, timeoutMs);
+  timer.unref?.();
+  if (run.aborted) onRunAbort();
+  else run.addEventListener('abort', onRunAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose() {
+      clearTimeout(timer);
+      run.removeEventListener('abort', onRunAbort);
+    },
+  };
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
