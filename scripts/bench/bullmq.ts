@@ -30,8 +30,13 @@ export interface BullmqResult {
   /** One `add` per job, 32 in flight (what the API does per submit, minus its getJob check). */
   singleAdds: number;
   singleAddPerSecond: number;
-  /** Worker with a no-op processor: first start to last completion. */
+  /**
+   * Worker with a no-op processor, first start to last completion: the median of NOOP_ROUNDS rounds (one
+   * round lasts about a second, and on a shared 2-core machine one second can be 30 % slower than the next).
+   */
   noop: DrainResult;
+  /** jobs/s of every round, in order. */
+  noopRounds: number[];
   /** Worker whose processor commits one row with raw pg (a pool of 10). */
   durable: (DrainResult & { poolSize: number }) | undefined;
 }
@@ -58,6 +63,8 @@ async function addBulk(queue: Queue, jobs: number, chunk: number): Promise<void>
     await queue.addBulk(Array.from({ length: Math.min(chunk, jobs - done) }, payload));
   }
 }
+
+const NOOP_ROUNDS = 3;
 
 /** Starts a Worker on an already filled queue and times it from start to the last completion. */
 async function drain(opts: {
@@ -147,15 +154,21 @@ export async function runRawBullmq(opts: {
     const singleSeconds = (nowMs() - singleStart) / 1000;
     opts.log(`  add: ${singleAdds} jobs in ${singleSeconds.toFixed(2)} s`);
 
-    const noop = await drain({
-      redisUrl: opts.redisUrl,
-      prefix,
-      queue: 'bench-noop',
-      jobs: opts.jobs,
-      concurrency: opts.concurrency,
-      processor: async () => ({ ok: true }),
-    });
-    opts.log(`  worker, no-op: ${opts.jobs} jobs in ${noop.seconds.toFixed(2)} s`);
+    const rounds: DrainResult[] = [];
+    for (let round = 0; round < NOOP_ROUNDS; round++) {
+      if (round > 0) await addBulk(queue, opts.jobs, chunk);
+      const r = await drain({
+        redisUrl: opts.redisUrl,
+        prefix,
+        queue: 'bench-noop',
+        jobs: opts.jobs,
+        concurrency: opts.concurrency,
+        processor: async () => ({ ok: true }),
+      });
+      rounds.push(r);
+      opts.log(`  worker, no-op, round ${round + 1}: ${opts.jobs} jobs in ${r.seconds.toFixed(2)} s`);
+    }
+    const noop = [...rounds].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond)[Math.floor(NOOP_ROUNDS / 2)]!;
 
     let durable: BullmqResult['durable'];
     if (opts.durableJobs > 0) {
@@ -196,6 +209,7 @@ export async function runRawBullmq(opts: {
       singleAdds,
       singleAddPerSecond: singleAdds / singleSeconds,
       noop,
+      noopRounds: rounds.map((r) => r.jobsPerSecond),
       durable,
     };
   } finally {
