@@ -101,7 +101,7 @@ function int(name: keyof typeof flags, fallback: number, min = 1): number {
 // The platform is measured in its steady state, as it runs in production: after a warm-up long enough for
 // V8 to have compiled its hot paths, over a run long enough that filling and draining the pipeline (a few
 // hundred ms of job latency) is a small part of it. With 150 warm-up jobs and a 600-job run (1.3 s), the
-// same code measured 40 % slower than after 1,500 warm-up jobs (\`--warmup-jobs\`, \`--jobs\` to compare).
+// same code measured 40 % slower than after 1,500 warm-up jobs (--warmup-jobs, --jobs to compare).
 const jobs = int('jobs', 3_000);
 const opts = {
   jobs,

@@ -349,13 +349,13 @@ export async function settledXact(
 
 export const STATS_IDLE_FLUSH_MS = 10_500;
 
+/** process.hrtime and V8's profiler both read CLOCK_MONOTONIC. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /**
  * Runs one batch of jobs. With `measure`, counts the platform's commits between `measure.before` and what
  * `measure.settle()` reads after the last job finished (the caller decides how to let the counters settle).
  */
-/** process.hrtime and V8's profiler both read CLOCK_MONOTONIC. */
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-
 export async function runVariant(
   platform: RunningPlatform,
   spec: VariantSpec,

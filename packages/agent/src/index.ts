@@ -12,4 +12,5 @@ export { InMemoryCheckpointStore } from './memory-store.ts';
 export type { Message, ToolCallRequest, ToolResultMessage } from './messages.ts';
 export * from './model.ts';
 export { ScriptedModel, type ScriptTurn, sleep } from './scripted.ts';
+export { type TimeLimit, timeLimit } from './time-limit.ts';
 export * from './tool.ts';

@@ -18,6 +18,7 @@ import { CancelledError, JobFailure } from './errors.ts';
 import type { Message, ToolCallRequest, ToolResultMessage } from './messages.ts';
 import type { Model, ToolSpec } from './model.ts';
 import { sleep } from './scripted.ts';
+import { timeLimit } from './time-limit.ts';
 import { rerunnable, type Tool, type ToolResult } from './tool.ts';
 
 export interface RunPolicy {
@@ -279,7 +280,7 @@ async function execute(
     // A safe call needs no "running" mark: if the worker dies, running it again is harmless.
     if (tool.policy !== 'safe') await store.markToolRunning(lease, call.callId, attempt, deferred.splice(0));
     run.onEvent?.('tool.started', { call_id: call.callId, tool: call.name, attempt });
-    const limit = callSignal(run.signal, tool.timeoutMs ?? run.policy.toolTimeoutMs);
+    const limit = timeLimit(run.signal, tool.timeoutMs ?? run.policy.toolTimeoutMs);
     const { signal } = limit;
     let result: ToolResult;
     try {
@@ -327,32 +328,6 @@ async function execute(
     });
     return result;
   }
-}
-
-/**
- * The signal a tool call runs under: the run's, plus the call's time limit. Plain timer and listener, removed
- * by dispose() when the call ends — AbortSignal.timeout's timer would stay armed for the whole limit (a
- * minute by default) after every call, and AbortSignal.any costs more than the call of a quick tool.
- */
-function callSignal(run: AbortSignal, timeoutMs: number) {
-  const controller = new AbortController();
-  let timedOut = false;
-  const onRunAbort = () => controller.abort(run.reason);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`the call ran past ${timeoutMs} ms`, 'TimeoutError'));
-  }, timeoutMs);
-  timer.unref?.();
-  if (run.aborted) onRunAbort();
-  else run.addEventListener('abort', onRunAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose() {
-      clearTimeout(timer);
-      run.removeEventListener('abort', onRunAbort);
-    },
-  };
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

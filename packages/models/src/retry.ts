@@ -1,7 +1,7 @@
 // Our one retry loop around a provider call. The SDKs' own retries are switched off (maxRetries: 0) so
 // this is the only place that decides: it honours Retry-After, backs off with full jitter, gives every
 // attempt its own timeout, and stops at once when the job's signal aborts.
-import { RetryableError, sleep } from '@agentq/agent';
+import { RetryableError, sleep, timeLimit } from '@agentq/agent';
 import { classify } from './provider-error.ts';
 
 export interface RetryPolicy {
@@ -73,14 +73,13 @@ async function attempt<T>(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<Outcome<T>> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  const limit = timeLimit(signal, timeoutMs);
   try {
-    return { ok: true, value: await call(AbortSignal.any([signal, timeout.signal])) };
+    return { ok: true, value: await call(limit.signal) };
   } catch (error) {
-    return { ok: false, error, timedOut: timeout.signal.aborted };
+    return { ok: false, error, timedOut: limit.timedOut() };
   } finally {
-    clearTimeout(timer);
+    limit.dispose();
   }
 }
 
