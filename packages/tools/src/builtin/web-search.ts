@@ -1,5 +1,5 @@
 // web_search: the model's way to find current information. Read-only, so re-running it is harmless.
-import type { Tool, ToolResult } from '@agentq/agent';
+import { type Tool, type ToolResult, timeLimit } from '@agentq/agent';
 import { errorResult } from '../result.ts';
 import { SearchHttpError, type SearchProvider } from './search-providers.ts';
 
@@ -27,9 +27,9 @@ export function webSearchTool(provider: SearchProvider, options: WebSearchOption
     policy: 'safe',
     async execute(raw, ctx): Promise<ToolResult> {
       const { query, count = 5 } = raw as { query: string; count?: number };
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(options.timeoutMs ?? 20_000)]);
+      const limit = timeLimit(ctx.signal, options.timeoutMs ?? 20_000);
       try {
-        const results = await provider.search(query, count, signal);
+        const results = await provider.search(query, count, limit.signal);
         const content =
           results.length === 0
             ? `no results for "${query}"`
@@ -46,6 +46,8 @@ export function webSearchTool(provider: SearchProvider, options: WebSearchOption
           return errorResult(`web search failed: ${error.message}`);
         }
         throw error;
+      } finally {
+        limit.dispose();
       }
     },
   };
