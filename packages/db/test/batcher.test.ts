@@ -13,14 +13,18 @@ function controlled(options: { maxBatch?: number; maxInFlight?: number } = {}) {
         finish.push(() => resolve(items.map((i) => ({ ok: true, value: `done ${i}` }))));
       });
     },
-    { maxBatch: options.maxBatch ?? 10, maxInFlight: options.maxInFlight ?? 1, key: (i) => i.split(':')[0]! },
+    {
+      maxBatch: options.maxBatch ?? 10,
+      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+      key: (i) => i.split(':')[0]!,
+    },
   );
   const tick = () => new Promise((r) => setImmediate(r));
   return { batcher, batches, finish, tick };
 }
 
 describe('Batcher', () => {
-  it('sends the first write at once and groups the ones that arrive while it is on its way', async () => {
+  it('sends the first write at once and groups the ones that arrive while it is on its way (one batch at a time by default)', async () => {
     const { batcher, batches, finish, tick } = controlled();
     const first = batcher.add('a:1');
     await tick();
