@@ -37,6 +37,9 @@ export interface ApiDeps {
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Express would hash every response body for a weak ETag; job answers change as the job runs and nothing
+  // here promises conditional requests, so that is a SHA-1 per request for nothing.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use((_req, res, next) => {
     res.set({
