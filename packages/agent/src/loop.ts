@@ -66,12 +66,7 @@ export async function runAgent(run: AgentRun): Promise<RunEnd> {
   try {
     const { end, finalStep } = await loop(run, deferred);
     await run.store.finish(run.lease, end, deferred.splice(0), finalStep);
-    if (finalStep)
-      run.onEvent?.('step.recorded', {
-        step: finalStep.index,
-        tool_calls: 0,
-        stop_reason: finalStep.stopReason,
-      });
+    if (finalStep) announceStep(run, finalStep);
     return end;
   } catch (error) {
     const end = endFor(error, run.signal);
@@ -94,6 +89,14 @@ const failed = (f: JobFailure): RunEnd => ({
   status: 'failed',
   error: { code: f.code, message: f.message, ...(f.details === undefined ? {} : { details: f.details }) },
 });
+
+/** Tells the run's listener that a step is durable (its own write, or the job's end for a final answer). */
+const announceStep = (run: AgentRun, step: RecordedStep) =>
+  run.onEvent?.('step.recorded', {
+    step: step.index,
+    tool_calls: step.toolCalls.length,
+    stop_reason: step.stopReason,
+  });
 
 /** The run's end, and the model's final response when it is still to be recorded (with the end, one write). */
 interface LoopEnd {
@@ -148,7 +151,7 @@ async function loop(run: AgentRun, deferred: ToolOutcome[]): Promise<LoopEnd> {
         index,
         calls.map((c) => freshCall(c, index)),
       );
-      run.onEvent?.('step.recorded', { step: index, tool_calls: calls.length, stop_reason: step.stopReason });
+      announceStep(run, step);
     }
     turns.push({
       role: 'assistant',
